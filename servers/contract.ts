@@ -1,0 +1,302 @@
+/**
+ * The contract every transport server implements and every client relies on.
+ *
+ * - Echo: a client sends a text message m; the server answers that same client with
+ *   exactly `"Received:  " + m` (two spaces, as in the textbook's Go echo server).
+ * - Push: on request, the server streams `count` messages of `sizeBytes` bytes at
+ *   `ratePerSecond` to the requesting client. Each message is a server event (below).
+ * - Broadcast: one server event delivered to every connected (or registered) client.
+ *
+ * The same logical message has the same payload bytes on every transport: a transport may
+ * add headers and framing around a message, never change it.
+ */
+import { performance } from 'node:perf_hooks';
+
+export const TRANSPORTS = ['short-poll', 'long-poll', 'sse', 'websocket', 'tcp'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+
+export function isTransportName(value: string): value is TransportName {
+  return (TRANSPORTS as readonly string[]).includes(value);
+}
+
+/** The textbook's echo: `"Received:  " + m`, with two spaces. */
+export const ECHO_PREFIX = 'Received:  ';
+
+export function echoReply(message: string): string {
+  return ECHO_PREFIX + message;
+}
+
+/**
+ * Wall-clock milliseconds (with sub-millisecond fraction) that another process on the same
+ * host can compare with its own reading: `performance.timeOrigin + performance.now()`.
+ */
+export function clockNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server events: the envelope of every message the server originates (push and broadcast).
+//
+//   "<kind> <seq> <sentAtMs> <padding>"   e.g. "push 17 1764102011123.456 xxxxxxxx"
+//
+// kind is `push` or `broadcast`; seq counts from 1 (per client for push, per server for
+// broadcast); sentAtMs is clockNowMs() when the server created the event, with three decimals.
+// The padding of `x` brings the message to the requested size; a size smaller than the
+// envelope without padding gives the bare envelope, so the real size is always reported by
+// the byte counts, never assumed.
+// ---------------------------------------------------------------------------------------------
+
+export type ServerEventKind = 'push' | 'broadcast';
+
+export interface ServerEvent {
+  kind: ServerEventKind;
+  seq: number;
+  sentAtMs: number;
+}
+
+export function encodeServerEvent(event: ServerEvent, sizeBytes: number): string {
+  const head = `${event.kind} ${event.seq} ${event.sentAtMs.toFixed(3)}`;
+  const padding = sizeBytes - head.length - 1;
+  return padding >= 0 ? `${head} ${'x'.repeat(padding)}` : head;
+}
+
+const SERVER_EVENT = /^(push|broadcast) (\d+) (\d+(?:\.\d+)?)(?: |$)/;
+
+/** Parses a server event; undefined for any other message (an echo reply, say). */
+export function decodeServerEvent(message: string): ServerEvent | undefined {
+  const match = SERVER_EVENT.exec(message);
+  if (match === null) return undefined;
+  return { kind: match[1] as ServerEventKind, seq: Number(match[2]), sentAtMs: Number(match[3]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Echo messages as the driver writes them: "<seq> <padding>" of the requested size, so that a
+// reply from any echo server that quotes the message can be matched to its request.
+// ---------------------------------------------------------------------------------------------
+
+export function encodeEchoMessage(seq: number, sizeBytes: number): string {
+  const head = String(seq);
+  const padding = sizeBytes - head.length - 1;
+  return padding >= 0 ? `${head} ${'x'.repeat(padding)}` : head;
+}
+
+/** The sequence number of an echo message quoted anywhere in a reply, or undefined. */
+export function decodeEchoSeq(reply: string): number | undefined {
+  const body = reply.startsWith(ECHO_PREFIX) ? reply.slice(ECHO_PREFIX.length) : reply;
+  const match = /^(\d+)(?: |$)/.exec(body);
+  return match === null ? undefined : Number(match[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control requests, the same JSON on every transport.
+// ---------------------------------------------------------------------------------------------
+
+export interface PushRequest {
+  /** Messages per second to this client. */
+  ratePerSecond: number;
+  /** Size of each message in bytes (see encodeServerEvent). */
+  sizeBytes: number;
+  /** How many messages in all. */
+  count: number;
+}
+
+export interface BroadcastRequest {
+  sizeBytes: number;
+}
+
+export type ControlRequest = ({ op: 'push' } & PushRequest) | ({ op: 'broadcast' } & BroadcastRequest);
+
+export class ContractError extends Error {
+  constructor(
+    readonly code: 'bad-request' | 'too-large' | 'unknown-client' | 'mailbox-full' | 'not-found' | 'method-not-allowed' | 'too-many-clients',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+function requireInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ContractError('bad-request', `${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function requireRate(value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw new ContractError('bad-request', `ratePerSecond must be a number above 0 and at most ${max}`);
+  }
+  return value;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ContractError('bad-request', 'the body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ContractError('bad-request', 'the body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function parsePushRequest(body: Record<string, unknown>, limits: ServerLimits): PushRequest {
+  return {
+    ratePerSecond: requireRate(body.ratePerSecond, limits.maxPushRatePerSecond),
+    sizeBytes: requireInteger(body.sizeBytes, 'sizeBytes', 0, limits.maxMessageBytes),
+    count: requireInteger(body.count, 'count', 1, limits.maxPushCount),
+  };
+}
+
+export function parseBroadcastRequest(body: Record<string, unknown>, limits: ServerLimits): BroadcastRequest {
+  return { sizeBytes: requireInteger(body.sizeBytes, 'sizeBytes', 0, limits.maxMessageBytes) };
+}
+
+/** Parses a control request of any kind: `{"op":"push",...}` or `{"op":"broadcast",...}`. */
+export function parseControlRequest(text: string, limits: ServerLimits): ControlRequest {
+  const body = parseJsonObject(text);
+  if (body.op === 'push') return { op: 'push', ...parsePushRequest(body, limits) };
+  if (body.op === 'broadcast') return { op: 'broadcast', ...parseBroadcastRequest(body, limits) };
+  throw new ContractError('bad-request', 'op must be "push" or "broadcast"');
+}
+
+export { parseJsonObject };
+
+// ---------------------------------------------------------------------------------------------
+// Routes of the HTTP transports (short-poll, long-poll, sse); the websocket server serves
+// ROUTES.websocket and ROUTES.stats on its HTTP listener.
+// ---------------------------------------------------------------------------------------------
+
+export const ROUTES = {
+  /** POST: register a client; answers 201 {"clientId": "..."}. */
+  clients: '/clients',
+  /** POST ?client=ID with the message as body: echo. GET ?client=ID&after=N: poll (short/long). */
+  messages: '/messages',
+  /** GET ?client=ID (Last-Event-ID header to resume): the SSE stream. */
+  events: '/events',
+  /** POST ?client=ID with a PushRequest as JSON body. */
+  push: '/push',
+  /** POST with a BroadcastRequest as JSON body. */
+  broadcast: '/broadcast',
+  /** GET: the server's counters as JSON. */
+  stats: '/stats',
+  /** GET with Upgrade: websocket. */
+  websocket: '/ws',
+} as const;
+
+/** One delivered message of a poll response or an SSE stream. */
+export interface MailboxMessage {
+  /** Per-client, increasing from 1; a poll acknowledges with `after=<id>`, SSE with Last-Event-ID. */
+  id: number;
+  data: string;
+}
+
+/** A poll response body: `{"messages":[{"id":1,"data":"Received:  hi"}]}`. */
+export interface PollResponse {
+  messages: MailboxMessage[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits: every queue and every input is bounded.
+// ---------------------------------------------------------------------------------------------
+
+export interface ServerLimits {
+  /** Largest message a client may send, in UTF-8 bytes (413 / WebSocket close 1009 above). */
+  maxMessageBytes: number;
+  /** Messages one client's mailbox holds before a new one is refused (HTTP 429). */
+  mailboxCapacity: number;
+  /** Bytes one client's mailbox holds before a new message is refused (HTTP 429). */
+  mailboxCapacityBytes: number;
+  /** How long a long poll is held with nothing to deliver before it answers empty. */
+  longPollTimeoutMs: number;
+  /** A polling/SSE client not heard from for this long is forgotten. */
+  clientTtlMs: number;
+  /** Registered clients (HTTP transports) or open connections (websocket, tcp) at most. */
+  maxClients: number;
+  maxPushRatePerSecond: number;
+  maxPushCount: number;
+  /** HTTP keep-alive: an idle connection is closed after this long (browsers keep theirs about a minute). */
+  keepAliveTimeoutMs: number;
+  /** SSE: a comment line is sent after this long without an event, so proxies keep the stream open (0: never). */
+  sseHeartbeatMs: number;
+  /** A WebSocket/TCP client whose unsent output exceeds this is sent nothing more until it drains; what is skipped is counted. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxMessageBytes: 64 * 1024,
+  mailboxCapacity: 10_000,
+  mailboxCapacityBytes: 4 * 1024 * 1024,
+  longPollTimeoutMs: 30_000,
+  clientTtlMs: 120_000,
+  maxClients: 200_000,
+  maxPushRatePerSecond: 100_000,
+  maxPushCount: 100_000_000,
+  keepAliveTimeoutMs: 65_000,
+  sseHeartbeatMs: 15_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Counters every server keeps, readable as GET /stats or over IPC.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Causes of refusals and failures a server counts. Beyond the ContractError codes:
+ * `internal` (a bug), `socket` (a connection error), `dropped-slow-consumer` (a message not
+ * sent because the client's buffered output was over the limit) and `resume-gap` (a client
+ * resumed from a point older than what its mailbox still held: see Mailbox).
+ */
+export type ErrorCause = ContractError['code'] | 'internal' | 'socket' | 'dropped-slow-consumer' | 'resume-gap';
+
+export interface ServerCounters {
+  connectionsAccepted: number;
+  connectionsOpen: number;
+  requests: number;
+  messagesIn: number;
+  messagesOut: number;
+  /** Server events (push and broadcast) created. */
+  eventsCreated: number;
+  /** Delivered but unacknowledged messages evicted from full mailboxes (see Mailbox). */
+  evictedDelivered: number;
+  /** Every refusal and failure, by cause. */
+  errors: Record<ErrorCause, number>;
+  /** TCP payload bytes, as the server's sockets counted them (closed and open). */
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export interface ServerStats extends ServerCounters {
+  transport: TransportName;
+  pid: number;
+  clients: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+  rssBytes: number;
+  maxRssBytes: number;
+}
+
+/** What every transport server offers main.ts and the tests. */
+export interface TransportServer {
+  readonly transport: TransportName;
+  /** Listens and resolves with the bound port. */
+  listen(port: number, host: string): Promise<number>;
+  stats(): ServerStats;
+  /** Delivers one server event to every client; resolves with how many it was queued for. */
+  broadcast(request: BroadcastRequest): number;
+  /** Graceful stop: pending long polls answered, streams ended, sockets closed. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  limits: ServerLimits;
+  /** websocket only: negotiate permessage-deflate. */
+  perMessageDeflate: boolean;
+}

@@ -1,0 +1,158 @@
+/**
+ * Runs one transport server as its own process:
+ *
+ *   npx tsx servers/main.ts --transport <short-poll|long-poll|sse|websocket|tcp> [--port 0] [--host 127.0.0.1]
+ *
+ * prints one JSON line on stdout as soon as it listens,
+ *   {"ready":true,"transport":"websocket","port":54321,"pid":123}
+ * and stops gracefully on SIGTERM and SIGINT (exit code 0). With an IPC channel (a parent that
+ * forked it), it answers {"type":"stats"} with {"type":"stats","stats":{...}} and
+ * {"type":"broadcast","sizeBytes":N} with {"type":"broadcast","clients":N}.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_LIMITS, TRANSPORTS, isTransportName, type ServerLimits, type TransportName, type TransportServer, type ServerOptions } from './contract.ts';
+import { createShortPollServer } from './short-poll.ts';
+import { createLongPollServer } from './long-poll.ts';
+import { createSseServer } from './sse.ts';
+import { createWebSocketServer } from './websocket.ts';
+import { createTcpServer } from './tcp.ts';
+
+export const SERVER_FACTORIES: Record<TransportName, (options: ServerOptions) => TransportServer> = {
+  'short-poll': createShortPollServer,
+  'long-poll': createLongPollServer,
+  sse: createSseServer,
+  websocket: createWebSocketServer,
+  tcp: createTcpServer,
+};
+
+/** Each limit's command-line option, and what it means. */
+const LIMIT_OPTIONS: Record<keyof ServerLimits, { flag: string; help: string }> = {
+  maxMessageBytes: { flag: 'max-message-bytes', help: 'largest message a client may send (413, WebSocket close 1009, TCP error frame above)' },
+  mailboxCapacity: { flag: 'mailbox-capacity', help: 'messages a polling/SSE client may have waiting (429 above)' },
+  mailboxCapacityBytes: { flag: 'mailbox-capacity-bytes', help: 'bytes a polling/SSE client may have waiting (429 above)' },
+  longPollTimeoutMs: { flag: 'long-poll-timeout-ms', help: 'how long a long poll is held before it answers empty' },
+  clientTtlMs: { flag: 'client-ttl-ms', help: 'a polling/SSE client not heard from for this long is forgotten' },
+  maxClients: { flag: 'max-clients', help: 'registered clients or open connections at most (503 above)' },
+  maxPushRatePerSecond: { flag: 'max-push-rate', help: 'highest push rate a client may ask for, messages/s' },
+  maxPushCount: { flag: 'max-push-count', help: 'most messages one push request may ask for' },
+  keepAliveTimeoutMs: { flag: 'keep-alive-timeout-ms', help: 'an idle HTTP keep-alive connection is closed after this long' },
+  sseHeartbeatMs: { flag: 'sse-heartbeat-ms', help: 'SSE comment line after this long without an event (0: never)' },
+  maxBufferedBytes: { flag: 'max-buffered-bytes', help: 'WebSocket/TCP output a slow client may have queued before messages to it are skipped (and counted)' },
+};
+
+function usage(): string {
+  const limits = Object.entries(LIMIT_OPTIONS).map(
+    ([key, option]) => `  --${option.flag.padEnd(24)} ${option.help} (default ${DEFAULT_LIMITS[key as keyof ServerLimits]})`,
+  );
+  return [
+    'Usage: npx tsx servers/main.ts --transport <name> [options]',
+    '',
+    'Runs one wirecost transport server. Prints one JSON line when it listens:',
+    '  {"ready":true,"transport":"websocket","port":54321,"pid":123}',
+    'and stops gracefully on SIGTERM or SIGINT.',
+    '',
+    'Options:',
+    `  --transport <name>         one of ${TRANSPORTS.join(', ')} (required)`,
+    '  --port <n>                 TCP port; 0 picks a free one (default 0)',
+    '  --host <address>           address to bind (default 127.0.0.1)',
+    '  --per-message-deflate      websocket: negotiate permessage-deflate (default off)',
+    ...limits,
+    '  --help                     this text',
+  ].join('\n');
+}
+
+export class UsageError extends Error {}
+
+function parseInteger(raw: string, flag: string, min: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) throw new UsageError(`--${flag} must be a whole number of at least ${min}, not "${raw}"`);
+  return Number(raw);
+}
+
+export interface MainOptions {
+  transport: TransportName;
+  port: number;
+  host: string;
+  options: ServerOptions;
+}
+
+export function parseMainArgs(args: string[]): MainOptions | 'help' {
+  const limitFlags = Object.fromEntries(Object.values(LIMIT_OPTIONS).map((option) => [option.flag, { type: 'string' as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        transport: { type: 'string' },
+        port: { type: 'string', default: '0' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'per-message-deflate': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+        ...limitFlags,
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help === true) return 'help';
+  const transport = values.transport;
+  if (typeof transport !== 'string') throw new UsageError(`--transport is required: one of ${TRANSPORTS.join(', ')}`);
+  if (!isTransportName(transport)) throw new UsageError(`unknown transport "${transport}": use one of ${TRANSPORTS.join(', ')}`);
+  const port = parseInteger(String(values.port), 'port', 0);
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const limits: ServerLimits = { ...DEFAULT_LIMITS };
+  for (const [key, option] of Object.entries(LIMIT_OPTIONS)) {
+    const raw = values[option.flag];
+    if (typeof raw === 'string') limits[key as keyof ServerLimits] = parseInteger(raw, option.flag, key === 'sseHeartbeatMs' ? 0 : 1);
+  }
+  return { transport, port, host: String(values.host), options: { limits, perMessageDeflate: values['per-message-deflate'] === true } };
+}
+
+type IpcRequest = { type: 'stats' } | { type: 'broadcast'; sizeBytes: number };
+
+async function main(): Promise<void> {
+  let parsed: MainOptions | 'help';
+  try {
+    parsed = parseMainArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`servers/main.ts: ${error.message}\n\n${usage()}\n`);
+    process.exit(2);
+  }
+  if (parsed === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const server = SERVER_FACTORIES[parsed.transport](parsed.options);
+  const port = await server.listen(parsed.port, parsed.host);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`servers/main.ts: second ${signal}, exiting at once\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`servers/main.ts: stop failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (process.send !== undefined) {
+    process.on('message', (message: IpcRequest) => {
+      if (message.type === 'stats') process.send?.({ type: 'stats', stats: server.stats() });
+      else if (message.type === 'broadcast') process.send?.({ type: 'broadcast', clients: server.broadcast({ sizeBytes: message.sizeBytes }) });
+    });
+    process.on('disconnect', () => stop('disconnect'));
+  }
+  process.stdout.write(`${JSON.stringify({ ready: true, transport: parsed.transport, port, pid: process.pid })}\n`);
+}
+
+await main();

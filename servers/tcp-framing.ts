@@ -1,0 +1,61 @@
+/**
+ * The TCP transport's framing: a 4-byte big-endian header, then the UTF-8 payload. The header's
+ * low 31 bits give the payload length; its top bit marks a control frame (JSON: a
+ * ControlRequest from the client, an error `{"code","error"}` from the server) instead of a
+ * message. Used by the server and the driver's client alike.
+ */
+export const TCP_HEADER_BYTES = 4;
+export const TCP_CONTROL_FLAG = 0x8000_0000;
+const LENGTH_MASK = 0x7fff_ffff;
+
+export function encodeTcpFrame(payload: string, control = false): Buffer {
+  const length = Buffer.byteLength(payload, 'utf8');
+  const frame = Buffer.allocUnsafe(TCP_HEADER_BYTES + length);
+  frame.writeUInt32BE((control ? TCP_CONTROL_FLAG : 0) + length, 0);
+  frame.write(payload, TCP_HEADER_BYTES, 'utf8');
+  return frame;
+}
+
+export type TcpFrame =
+  | { kind: 'message' | 'control'; payload: Buffer }
+  /** A frame whose payload was over the decoder's limit: its bytes are skipped, not kept. */
+  | { kind: 'too-large'; control: boolean; length: number };
+
+/** Splits a byte stream into frames; a frame over `maxPayloadBytes` is skipped and reported. */
+export class TcpFrameDecoder {
+  private buffered: Buffer = Buffer.alloc(0);
+  private skipping = 0;
+
+  constructor(private readonly maxPayloadBytes: number) {}
+
+  push(chunk: Buffer): TcpFrame[] {
+    const frames: TcpFrame[] = [];
+    let data = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (this.skipping > 0) {
+      const skipped = Math.min(this.skipping, data.length);
+      this.skipping -= skipped;
+      data = data.subarray(skipped);
+    }
+    let offset = 0;
+    while (data.length - offset >= TCP_HEADER_BYTES) {
+      const header = data.readUInt32BE(offset);
+      const length = header & LENGTH_MASK;
+      const control = header >= TCP_CONTROL_FLAG;
+      if (length > this.maxPayloadBytes) {
+        frames.push({ kind: 'too-large', control, length });
+        const available = data.length - offset - TCP_HEADER_BYTES;
+        const skipped = Math.min(length, available);
+        offset += TCP_HEADER_BYTES + skipped;
+        this.skipping = length - skipped;
+        if (this.skipping > 0) break;
+        continue;
+      }
+      if (data.length - offset - TCP_HEADER_BYTES < length) break;
+      const start = offset + TCP_HEADER_BYTES;
+      frames.push({ kind: control ? 'control' : 'message', payload: data.subarray(start, start + length) });
+      offset = start + length;
+    }
+    this.buffered = offset >= data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
+    return frames;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Plain TCP with length-prefixed frames (see tcp-framing.ts): the floor any transport costs.
+ * A message frame is echoed; a control frame starts a push or a broadcast. A frame over
+ * limits.maxMessageBytes, bad UTF-8 or a bad control request is answered with an error control
+ * frame `{"code","error"}`; the frame is skipped and the connection goes on.
+ */
+import net from 'node:net';
+import {
+  ContractError,
+  echoReply,
+  parseControlRequest,
+  type BroadcastRequest,
+  type ServerLimits,
+  type ServerOptions,
+  type ServerStats,
+  type TransportServer,
+} from './contract.ts';
+import { ServerMetrics } from './metrics.ts';
+import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
+import { TcpFrameDecoder, encodeTcpFrame } from './tcp-framing.ts';
+
+interface Connection extends PushTarget {
+  socket: net.Socket;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class TcpTransportServer implements TransportServer {
+  readonly transport = 'tcp' as const;
+  private readonly server: net.Server;
+  private readonly metrics = new ServerMetrics('tcp');
+  private readonly connections = new Set<Connection>();
+  private readonly limits: ServerLimits;
+  private readonly broadcasts = new BroadcastSequence(this.metrics);
+
+  constructor(options: ServerOptions) {
+    this.limits = options.limits;
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+    return address.port;
+  }
+
+  stats(): ServerStats {
+    return this.metrics.snapshot(this.connections.size);
+  }
+
+  broadcast(request: BroadcastRequest): number {
+    const frame = encodeTcpFrame(this.broadcasts.next(request.sizeBytes));
+    let sent = 0;
+    for (const connection of this.connections) if (this.send(connection, frame)) sent += 1;
+    return sent;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) {
+      stopPushEvents(connection);
+      connection.socket.end();
+    }
+    const grace = setTimeout(() => {
+      for (const connection of this.connections) connection.socket.destroy();
+    }, 2_000);
+    await closed;
+    clearTimeout(grace);
+  }
+
+  private accept(socket: net.Socket): void {
+    this.metrics.trackSocket(socket);
+    if (this.connections.size >= this.limits.maxClients) {
+      this.metrics.error('too-many-clients');
+      socket.end(errorFrame(new ContractError('too-many-clients', `the server holds its maximum of ${this.limits.maxClients} connections`)));
+      return;
+    }
+    const connection: Connection = { socket, pushSeq: 0, pushStreams: new Set() };
+    this.connections.add(connection);
+    const decoder = new TcpFrameDecoder(this.limits.maxMessageBytes);
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        try {
+          if (frame.kind === 'too-large') {
+            throw new ContractError('too-large', `the frame carries ${frame.length} bytes; at most ${this.limits.maxMessageBytes} are allowed`);
+          }
+          const text = decodeUtf8(frame.payload);
+          if (frame.kind === 'message') {
+            this.metrics.counters.messagesIn += 1;
+            this.send(connection, encodeTcpFrame(echoReply(text)));
+          } else {
+            this.control(connection, text);
+          }
+        } catch (error) {
+          if (!(error instanceof ContractError)) throw error;
+          this.metrics.error(error.code);
+          socket.write(errorFrame(error));
+        }
+      }
+    });
+    socket.on('error', () => this.metrics.error('socket'));
+    socket.on('close', () => {
+      stopPushEvents(connection);
+      this.connections.delete(connection);
+    });
+  }
+
+  private control(connection: Connection, text: string): void {
+    const request = parseControlRequest(text, this.limits);
+    if (request.op === 'broadcast') {
+      this.broadcast(request);
+      return;
+    }
+    startPushEvents(connection, request, this.metrics, (text) => this.send(connection, encodeTcpFrame(text)));
+  }
+
+  /** Writes a message frame unless the client is gone or too far behind (then it is counted). */
+  private send(connection: Connection, frame: Buffer): boolean {
+    if (connection.socket.destroyed || !connection.socket.writable) return false;
+    if (connection.socket.writableLength > this.limits.maxBufferedBytes) {
+      this.metrics.error('dropped-slow-consumer');
+      return false;
+    }
+    connection.socket.write(frame);
+    this.metrics.counters.messagesOut += 1;
+    return true;
+  }
+}
+
+function decodeUtf8(payload: Buffer): string {
+  try {
+    return utf8.decode(payload);
+  } catch {
+    throw new ContractError('bad-request', 'the message is not valid UTF-8 text');
+  }
+}
+
+function errorFrame(error: ContractError): Buffer {
+  return encodeTcpFrame(JSON.stringify({ code: error.code, error: error.message }), true);
+}
+
+export function createTcpServer(options: ServerOptions): TcpTransportServer {
+  return new TcpTransportServer(options);
+}

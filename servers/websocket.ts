@@ -1,0 +1,182 @@
+/**
+ * WebSocket (RFC 6455) with the `ws` package, on GET /ws of an HTTP server that also answers
+ * GET /stats. A text message is echoed; a binary message is a control request (JSON, see
+ * ControlRequest). permessage-deflate is off unless options.perMessageDeflate is set.
+ * A message over limits.maxMessageBytes closes the connection with 1009, invalid UTF-8 with
+ * 1007 (both by `ws`), and the server goes on serving the others.
+ */
+import http from 'node:http';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import {
+  ContractError,
+  ROUTES,
+  echoReply,
+  parseControlRequest,
+  type BroadcastRequest,
+  type ServerLimits,
+  type ServerOptions,
+  type ServerStats,
+  type TransportServer,
+} from './contract.ts';
+import { ServerMetrics } from './metrics.ts';
+import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
+import { sendError, sendJson, STATUS_BY_CODE } from './http-responses.ts';
+
+interface Connection extends PushTarget {
+  socket: WebSocket;
+}
+
+/** Close code for a control request that is not valid (RFC 6455: 1008 policy violation). */
+const CLOSE_BAD_CONTROL = 1008;
+
+export class WebSocketTransportServer implements TransportServer {
+  readonly transport = 'websocket' as const;
+  private readonly server: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly metrics = new ServerMetrics('websocket');
+  private readonly connections = new Set<Connection>();
+  private readonly limits: ServerLimits;
+  private readonly broadcasts = new BroadcastSequence(this.metrics);
+
+  constructor(options: ServerOptions) {
+    this.limits = options.limits;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.limits.maxMessageBytes,
+      perMessageDeflate: options.perMessageDeflate,
+      clientTracking: false,
+    });
+    this.server = http.createServer({ keepAliveTimeout: options.limits.keepAliveTimeoutMs }, (req, res) => this.http(req, res));
+    this.server.on('connection', (socket) => this.metrics.trackSocket(socket));
+    this.server.on('upgrade', (req, socket, head) => {
+      this.metrics.counters.requests += 1;
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path !== ROUTES.websocket) {
+        this.metrics.error('not-found');
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      if (this.connections.size >= this.limits.maxClients) {
+        this.metrics.error('too-many-clients');
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    });
+    this.server.on('clientError', (_error, socket) => {
+      this.metrics.error('bad-request');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+    return address.port;
+  }
+
+  stats(): ServerStats {
+    return this.metrics.snapshot(this.connections.size);
+  }
+
+  broadcast(request: BroadcastRequest): number {
+    const text = this.broadcasts.next(request.sizeBytes);
+    let sent = 0;
+    for (const connection of this.connections) if (this.send(connection, text)) sent += 1;
+    return sent;
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections) {
+      stopPushEvents(connection);
+      connection.socket.close(1001, 'server shutting down');
+    }
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const grace = setTimeout(() => {
+      for (const connection of this.connections) connection.socket.terminate();
+      this.server.closeAllConnections();
+    }, 2_000);
+    await closed;
+    clearTimeout(grace);
+  }
+
+  private http(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.metrics.counters.requests += 1;
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === ROUTES.stats && req.method === 'GET') return sendJson(res, 200, this.stats());
+    const error =
+      path === ROUTES.stats
+        ? new ContractError('method-not-allowed', 'method not allowed here; allowed: GET')
+        : path === ROUTES.websocket
+          ? new ContractError('bad-request', 'GET /ws needs a WebSocket upgrade (Upgrade: websocket)')
+          : new ContractError('not-found', `no route ${path}: the websocket server answers GET ${ROUTES.websocket} (upgrade) and GET ${ROUTES.stats}`);
+    this.metrics.error(error.code);
+    if (error.code === 'method-not-allowed') res.setHeader('Allow', 'GET');
+    sendError(res, STATUS_BY_CODE[error.code], error.code, error.message);
+  }
+
+  private accept(socket: WebSocket): void {
+    const connection: Connection = { socket, pushSeq: 0, pushStreams: new Set() };
+    this.connections.add(connection);
+    socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
+    socket.on('error', (error: Error & { code?: string }) => {
+      // ws closes the connection itself: 1009 for a message over maxPayload, 1007 for bad UTF-8
+      this.metrics.error(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too-large' : error.code?.startsWith('WS_ERR') ? 'bad-request' : 'socket');
+    });
+    socket.on('close', () => {
+      stopPushEvents(connection);
+      this.connections.delete(connection);
+    });
+  }
+
+  private receive(connection: Connection, data: RawData, isBinary: boolean): void {
+    const text = rawText(data);
+    if (!isBinary) {
+      this.metrics.counters.messagesIn += 1;
+      this.send(connection, echoReply(text));
+      return;
+    }
+    try {
+      const request = parseControlRequest(text, this.limits);
+      if (request.op === 'broadcast') {
+        this.broadcast(request);
+        return;
+      }
+      startPushEvents(connection, request, this.metrics, (text) => this.send(connection, text));
+    } catch (error) {
+      if (!(error instanceof ContractError)) throw error;
+      this.metrics.error(error.code);
+      connection.socket.close(CLOSE_BAD_CONTROL, error.message.slice(0, 120));
+    }
+  }
+
+  /** Sends a text message unless the client is gone or too far behind (then it is counted). */
+  private send(connection: Connection, text: string): boolean {
+    if (connection.socket.readyState !== WebSocket.OPEN) return false;
+    if (connection.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.metrics.error('dropped-slow-consumer');
+      return false;
+    }
+    connection.socket.send(text);
+    this.metrics.counters.messagesOut += 1;
+    return true;
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+export function createWebSocketServer(options: ServerOptions): WebSocketTransportServer {
+  return new WebSocketTransportServer(options);
+}
