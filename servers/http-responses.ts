@@ -28,7 +28,7 @@ export async function readBody(req: http.IncomingMessage, maxBytes: number): Pro
   for await (const chunk of req as AsyncIterable<Buffer>) {
     length += chunk.length;
     if (length > maxBytes) {
-        throw new ContractError('too-large', `the body is over ${maxBytes} bytes, the most allowed`);
+      throw new ContractError('too-large', `the body is over ${maxBytes} bytes, the most allowed`);
     }
     chunks.push(chunk);
   }

@@ -64,7 +64,8 @@ function usage(): string {
 export class UsageError extends Error {}
 
 function parseInteger(raw: string, flag: string, min: number): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) throw new UsageError(`--${flag} must be a whole number of at least ${min}, not "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw)))
+    throw new UsageError(`--${flag} must be a whole number of at least ${min}, not "${raw}"`);
   return Number(raw);
 }
 

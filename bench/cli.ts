@@ -1,0 +1,229 @@
+/**
+ * npm run bench: runs a suite of scenarios, prints a summary table, writes results.json (and
+ * the report) under reports/<run-id>/ or --out.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
+import { runScenario, type EngineEvent } from './engine.ts';
+import { describeEnvironment } from './environment.ts';
+import { pinDriver } from './pinning.ts';
+import { Progress } from './progress.ts';
+import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName } from './result.ts';
+import { RUN_DEFAULTS, SUITES, isScenarioName, parseSize, resolveSuite, type SuiteName, type SuiteOverrides } from './scenarios.ts';
+import { summaryTable } from './summary.ts';
+
+export class UsageError extends Error {}
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  value?: string;
+  help: string;
+}
+
+/** Every option, with its help line; --help prints them in this order. */
+const OPTIONS: Record<string, OptionSpec> = {
+  quick: { type: 'boolean', help: 'the short suite: every transport and scenario once, in about a minute' },
+  transports: { type: 'string', value: 'list', help: `only these transports (${TRANSPORTS.join(',')})` },
+  scenarios: { type: 'string', value: 'list', help: `only these scenarios (${SCENARIOS.join(',')})` },
+  clients: { type: 'string', value: 'list', help: 'client counts to run each scenario with, e.g. 1,50,1000' },
+  payload: { type: 'string', value: 'list', help: 'message sizes, e.g. 16,1KiB,64KiB (B, KiB, MiB, KB, MB)' },
+  duration: { type: 'string', value: 'seconds', help: `measured window of each run (default ${RUN_DEFAULTS.durationSeconds})` },
+  warmup: { type: 'string', value: 'seconds', help: `warm-up before the window (default ${RUN_DEFAULTS.warmupSeconds})` },
+  'in-flight': { type: 'string', value: 'n', help: `echo, closed loop: messages each client keeps in flight (default ${RUN_DEFAULTS.inFlight})` },
+  rate: { type: 'string', value: 'msg/s', help: 'echo, open loop: messages per second from all clients; latency from the intended send time' },
+  'push-rate': { type: 'string', value: 'msg/s', help: `push: messages per second to each client (default ${RUN_DEFAULTS.pushRatePerSecond})` },
+  'poll-interval': { type: 'string', value: 'ms', help: `short-poll: time between polls (default ${RUN_DEFAULTS.pollIntervalMs})` },
+  'broadcast-events': { type: 'string', value: 'n', help: `broadcast: events in the window (default ${RUN_DEFAULTS.broadcastEvents})` },
+  'long-poll-timeout': { type: 'string', value: 'ms', help: `long-poll: how long the server holds an empty poll (default ${RUN_DEFAULTS.longPollTimeoutMs})` },
+  'per-message-deflate': { type: 'boolean', help: 'websocket: negotiate permessage-deflate' },
+  workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
+  target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
+  'local-addresses': { type: 'string', value: 'n', help: 'spread clients over 127.0.0.1..127.0.0.n (more than 64k connections)' },
+  'no-pin': { type: 'boolean', help: 'do not pin the server and the driver to different cores' },
+  out: { type: 'string', value: 'dir', help: 'where results.json goes (default reports/<run-id>/)' },
+  help: { type: 'boolean', help: 'this text' },
+};
+
+export function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, spec]) => `  --${`${name}${spec.value === undefined ? '' : ` <${spec.value}>`}`.padEnd(28)} ${spec.help}`);
+  return [
+    'Usage: npm run bench -- [options]',
+    '',
+    'With no options, runs the default suite: every transport across echo, push, idle and broadcast,',
+    'several sizes and client counts, and the Kaazing case. Options narrow or change it.',
+    '',
+    ...lines,
+  ].join('\n');
+}
+
+export interface BenchOptions {
+  suite: SuiteName;
+  overrides: SuiteOverrides;
+  pin: boolean;
+  out?: string;
+  localAddresses: number;
+}
+
+function list(raw: string, option: string): string[] {
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new UsageError(`--${option} takes a comma-separated list with no empty items`);
+  return items;
+}
+
+function positive(raw: string, option: string, { integer = true, allowZero = false } = {}): number {
+  const value = Number(raw);
+  const ok = raw.trim() !== '' && Number.isFinite(value) && (integer ? Number.isInteger(value) : true) && (allowZero ? value >= 0 : value > 0);
+  if (!ok) throw new UsageError(`--${option} must be a ${integer ? 'whole ' : ''}number ${allowZero ? 'of 0 or more' : 'above 0'}, not "${raw}"`);
+  return value;
+}
+
+export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, { type: spec.type }])),
+    });
+    values = parsed.values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) return 'help';
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const overrides: SuiteOverrides = { values: {} };
+  const set = overrides.values!;
+
+  const transports = text('transports');
+  if (transports !== undefined) {
+    overrides.transports = list(transports, 'transports').map((name) => {
+      if (!isTransportName(name)) throw new UsageError(`unknown transport "${name}": use ${TRANSPORTS.join(', ')}`);
+      return name as TransportName;
+    });
+  }
+  const scenarios = text('scenarios');
+  if (scenarios !== undefined) {
+    overrides.scenarios = list(scenarios, 'scenarios').map((name) => {
+      if (!isScenarioName(name)) throw new UsageError(`unknown scenario "${name}": use ${SCENARIOS.join(', ')}`);
+      return name as ScenarioName;
+    });
+  }
+  const clients = text('clients');
+  if (clients !== undefined) overrides.clients = list(clients, 'clients').map((item) => positive(item, 'clients'));
+  const payload = text('payload');
+  if (payload !== undefined) {
+    overrides.payloads = list(payload, 'payload').map((item) => {
+      const bytes = parseSize(item);
+      if (bytes === undefined) throw new UsageError(`--payload: "${item}" is not a size (try 16, 1KiB, 64KiB)`);
+      if (bytes > 16 * 1024 * 1024) throw new UsageError(`--payload: ${item} is over the 16 MiB the suite allows`);
+      return bytes;
+    });
+  }
+  const numeric: [string, keyof RunConfig, { integer?: boolean; allowZero?: boolean }][] = [
+    ['duration', 'durationSeconds', { integer: false }],
+    ['warmup', 'warmupSeconds', { integer: false, allowZero: true }],
+    ['in-flight', 'inFlight', {}],
+    ['rate', 'targetRatePerSecond', { integer: false }],
+    ['push-rate', 'pushRatePerSecond', { integer: false }],
+    ['poll-interval', 'pollIntervalMs', { allowZero: true }],
+    ['broadcast-events', 'broadcastEvents', {}],
+    ['long-poll-timeout', 'longPollTimeoutMs', {}],
+    ['workers', 'workers', {}],
+  ];
+  for (const [option, key, rules] of numeric) {
+    const raw = text(option);
+    if (raw !== undefined) (set as Record<string, number>)[key] = positive(raw, option, rules);
+  }
+  if (values['per-message-deflate'] === true) set.perMessageDeflate = true;
+  const target = text('target');
+  if (target !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      throw new UsageError(`--target: "${target}" is not a URL`);
+    }
+    if (!['ws:', 'http:', 'tcp:'].includes(url.protocol)) throw new UsageError('--target must be a ws://, http:// or tcp:// URL');
+    if (url.port === '') throw new UsageError('--target must name a port');
+    set.target = target;
+    if (overrides.transports === undefined) overrides.transports = [url.protocol === 'ws:' ? 'websocket' : url.protocol === 'tcp:' ? 'tcp' : 'short-poll'];
+    if (overrides.transports.length !== 1) throw new UsageError('--target drives one server: name one transport with --transports');
+  }
+  const addresses = text('local-addresses');
+  const localAddresses = addresses === undefined ? 0 : positive(addresses, 'local-addresses');
+  if (localAddresses > 254) throw new UsageError('--local-addresses goes up to 254 (127.0.0.1 to 127.0.0.254)');
+  return {
+    suite: values.quick === true ? 'quick' : 'default',
+    overrides,
+    pin: values['no-pin'] !== true,
+    ...(text('out') === undefined ? {} : { out: text('out')! }),
+    localAddresses,
+  };
+}
+
+function runStamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+}
+
+export async function main(args: string[]): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseBenchArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${usage()}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const runs: RunConfig[] = resolveSuite(SUITES[options.suite], options.overrides);
+  if (runs.length === 0) {
+    process.stderr.write('bench: these options leave no run to do\n');
+    return 2;
+  }
+  const environment = describeEnvironment(['npm run bench --', ...args].join(' '));
+  const outDir = options.out ?? path.join('reports', runStamp(new Date(environment.startedAt)));
+  mkdirSync(outDir, { recursive: true });
+  const plan = pinDriver(options.pin);
+  const localAddresses = Array.from({ length: options.localAddresses }, (_, i) => `127.0.0.${i + 1}`);
+  const progress = new Progress(runs, process.stderr);
+  const emit = (event: EngineEvent): void => progress.update(event);
+  const results: Results = {
+    schemaVersion: SCHEMA_VERSION,
+    environment,
+    pinning: plan.pinning,
+    suite: { name: options.suite, ...options.overrides, runs: runs.length },
+    runs: [],
+    finishedAt: '',
+  };
+  for (const config of runs) {
+    results.runs.push(
+      await runScenario(config, {
+        serverCommand: plan.serverCommand,
+        ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
+        localAddresses,
+        emit,
+      }),
+    );
+  }
+  progress.done();
+  results.finishedAt = new Date().toISOString();
+  const resultsPath = path.join(outDir, 'results.json');
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${summaryTable(results)}\n\nresults: ${resultsPath}\n`);
+  const failed = results.runs.filter((run) => run.state === 'failed').length;
+  if (failed > 0) process.stderr.write(`bench: ${failed} of ${results.runs.length} runs failed (see results.json)\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/cli.ts')) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,103 @@
+/**
+ * Server-Sent Events client: registers, holds GET /events open, and sends messages by POST.
+ * When the stream ends or fails (not by close()), it reconnects with Last-Event-ID, so the
+ * server resends whatever the client missed.
+ */
+import type http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
+import { HttpSession, HttpStatusError } from './http-session.ts';
+import { SseParser } from './sse-parser.ts';
+import { countError, newClientWire, type ClientOptions, type MessageListener, type PollCounts, type TransportClient } from './transport-client.ts';
+
+const RECONNECT_AFTER_MS = 100;
+
+export class SseClient implements TransportClient {
+  readonly transport = 'sse' as const;
+  readonly wire = newClientWire();
+  readonly polls: PollCounts = { total: 0, empty: 0 };
+  readonly errors = new Map<string, number>();
+  onMessage: MessageListener = () => {};
+  private readonly session: HttpSession;
+  private lastEventId = '';
+  private closed = false;
+  private streams: Promise<void> = Promise.resolve();
+
+  constructor(options: ClientOptions) {
+    this.session = new HttpSession(options, this.wire);
+  }
+
+  /** Resolves once the first stream is open (its response headers arrived). */
+  async connect(): Promise<void> {
+    await this.session.register();
+    await new Promise<void>((resolve, reject) => {
+      this.streams = this.streamForever(resolve, reject);
+    });
+  }
+
+  send(message: string): Promise<void> {
+    return this.session.send(message);
+  }
+
+  requestPush(request: PushRequest): Promise<void> {
+    return this.session.requestPush(request);
+  }
+
+  requestBroadcast(request: BroadcastRequest): Promise<void> {
+    return this.session.requestBroadcast(request);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.session.close();
+    await this.streams;
+  }
+
+  private async streamForever(opened: () => void, failed: (error: unknown) => void): Promise<void> {
+    let first = true;
+    while (!this.closed) {
+      try {
+        await this.stream(() => {
+          if (first) opened();
+          first = false;
+        });
+      } catch (error) {
+        if (this.closed) return;
+        if (first) {
+          failed(error);
+          return;
+        }
+        countError(this.errors, error);
+      }
+      if (this.closed) return;
+      await sleep(RECONNECT_AFTER_MS, undefined, { signal: this.session.signal }).catch(() => undefined);
+    }
+  }
+
+  /** One stream, from request to its end. */
+  private stream(opened: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { Accept: 'text/event-stream' };
+      if (this.lastEventId !== '') headers['Last-Event-ID'] = this.lastEventId;
+      const req = this.session.open('GET', this.session.path(ROUTES.events), headers);
+      req.once('response', (res) => {
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.once('end', () => reject(new HttpStatusError(res.statusCode ?? 0, Buffer.concat(chunks).toString(), 'GET /events')));
+          return;
+        }
+        opened();
+        const parser = new SseParser((event) => {
+          this.lastEventId = event.id;
+          this.onMessage(event.data, clockNowMs());
+        });
+        res.on('data', (chunk: Buffer) => parser.push(chunk));
+        res.once('end', () => resolve());
+        res.once('error', reject);
+      });
+      req.once('error', reject);
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,77 @@
+/** Plain TCP client with the length-prefixed frames of servers/tcp-framing.ts. */
+import type net from 'node:net';
+import { clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
+import { TcpFrameDecoder, encodeTcpFrame } from '../../servers/tcp-framing.ts';
+import {
+  countError,
+  newClientWire,
+  openTappedConnection,
+  type ClientOptions,
+  type MessageListener,
+  type PollCounts,
+  type TransportClient,
+} from './transport-client.ts';
+
+/** Far above any message the servers allow: the client never refuses what a server sends. */
+const MAX_FRAME_BYTES = 0x7fff_ffff;
+
+export class TcpClient implements TransportClient {
+  readonly transport = 'tcp' as const;
+  readonly wire = newClientWire();
+  readonly polls: PollCounts = { total: 0, empty: 0 };
+  readonly errors = new Map<string, number>();
+  onMessage: MessageListener = () => {};
+  private socket: net.Socket | undefined;
+
+  constructor(private readonly options: ClientOptions) {}
+
+  connect(): Promise<void> {
+    const socket = openTappedConnection(this.wire, 'tcp', {
+      host: this.options.host,
+      port: this.options.port,
+      ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+      noDelay: true,
+    });
+    this.socket = socket;
+    const decoder = new TcpFrameDecoder(MAX_FRAME_BYTES);
+    socket.on('data', (chunk: Buffer) => {
+      const receivedAtMs = clockNowMs();
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === 'message') this.onMessage(frame.payload.toString('utf8'), receivedAtMs);
+        else if (frame.kind === 'control') countError(this.errors, new Error(`server error frame: ${frame.payload.toString('utf8')}`));
+      }
+    });
+    socket.on('error', (error) => countError(this.errors, error));
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', reject);
+    });
+  }
+
+  send(message: string): Promise<void> {
+    return this.write(encodeTcpFrame(message));
+  }
+
+  requestPush(request: PushRequest): Promise<void> {
+    return this.write(encodeTcpFrame(JSON.stringify({ op: 'push', ...request }), true));
+  }
+
+  requestBroadcast(request: BroadcastRequest): Promise<void> {
+    return this.write(encodeTcpFrame(JSON.stringify({ op: 'broadcast', ...request }), true));
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+    });
+  }
+
+  private write(frame: Buffer): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || !socket.writable) return Promise.reject(new Error('the TCP connection is not open'));
+    return new Promise((resolve, reject) => socket.write(frame, (error) => (error ? reject(error) : resolve())));
+  }
+}

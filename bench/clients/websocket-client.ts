@@ -1,0 +1,81 @@
+/**
+ * WebSocket client on the `ws` package: text messages are echoed by the server, a binary
+ * message carries a control request (push, broadcast). Its socket is tapped from the first byte
+ * of the upgrade request, so the handshake counts as setup.
+ */
+import WebSocket from 'ws';
+import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
+import {
+  countError,
+  newClientWire,
+  openTappedConnection,
+  type ClientOptions,
+  type MessageListener,
+  type PollCounts,
+  type TransportClient,
+} from './transport-client.ts';
+
+export class WebSocketClient implements TransportClient {
+  readonly transport = 'websocket' as const;
+  readonly wire = newClientWire();
+  readonly polls: PollCounts = { total: 0, empty: 0 };
+  readonly errors = new Map<string, number>();
+  onMessage: MessageListener = () => {};
+  private socket: WebSocket | undefined;
+
+  constructor(private readonly options: ClientOptions) {}
+
+  get url(): string {
+    return this.options.url ?? `ws://${this.options.host}:${this.options.port}${ROUTES.websocket}`;
+  }
+
+  connect(): Promise<void> {
+    const target = new URL(this.url);
+    const socket = new WebSocket(this.url, {
+      perMessageDeflate: this.options.perMessageDeflate,
+      createConnection: () =>
+        openTappedConnection(this.wire, 'websocket', {
+          host: target.hostname,
+          port: Number(target.port || 80),
+          ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+          noDelay: true,
+        }),
+    });
+    this.socket = socket;
+    socket.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) this.onMessage(data.toString('utf8'), clockNowMs());
+    });
+    socket.on('error', (error) => countError(this.errors, error));
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+  }
+
+  send(message: string): Promise<void> {
+    return this.sendFrame(message, false);
+  }
+
+  requestPush(request: PushRequest): Promise<void> {
+    return this.sendFrame(JSON.stringify({ op: 'push', ...request }), true);
+  }
+
+  requestBroadcast(request: BroadcastRequest): Promise<void> {
+    return this.sendFrame(JSON.stringify({ op: 'broadcast', ...request }), true);
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      socket.close(1000);
+    });
+  }
+
+  private sendFrame(text: string, binary: boolean): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the WebSocket is not open'));
+    return new Promise((resolve, reject) => socket.send(binary ? Buffer.from(text) : text, { binary }, (error) => (error ? reject(error) : resolve())));
+  }
+}

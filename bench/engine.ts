@@ -1,0 +1,297 @@
+/**
+ * Runs one scenario: start the server (unless the run targets one of its own), connect the
+ * clients, warm up, measure, drain, stop; and put the result together. It emits events and
+ * draws nothing: progress.ts listens.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ROUTES, clockNowMs } from '../servers/contract.ts';
+import { Fleet, type FleetPlan, type FleetResult, type FleetWindow } from './fleet.ts';
+import { WorkerFleet } from './fleet-worker.ts';
+import { addDelivery } from './delivery.ts';
+import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
+import { affinityOf } from './pinning.ts';
+import type { CompletedRun, Delivery, RunConfig, RunResult } from './result.ts';
+import { ServerProcess } from './server-process.ts';
+import { runId } from './scenarios.ts';
+import { addWireBytes, emptyWireBytes } from './wire.ts';
+
+export type EnginePhase = 'starting server' | 'connecting' | 'warming up' | 'measuring' | 'draining';
+
+export type EngineEvent =
+  { type: 'run-start'; id: string; config: RunConfig } | { type: 'phase'; id: string; phase: EnginePhase } | { type: 'run-end'; result: RunResult };
+
+export interface EngineContext {
+  /** Command prefix that pins server processes (e.g. ['taskset', '-c', '1']), or []. */
+  serverCommand: string[];
+  /** The cores servers should end up on, to check the pinning; undefined when not pinning. */
+  serverCores?: string;
+  /** Loopback source addresses for the clients. */
+  localAddresses: string[];
+  emit: (event: EngineEvent) => void;
+}
+
+/** A run whose driver thread was this busy during the window measured the driver, not the server. */
+const SATURATED_UTILIZATION = 0.9;
+const RSS_SAMPLE_MS = 100;
+
+interface FleetHandle {
+  connect(): Promise<void>;
+  run(window: FleetWindow): Promise<void>;
+  finish(broadcastEvents: number): Promise<FleetResult>;
+}
+
+function serverArgs(config: RunConfig): string[] {
+  const args = [
+    '--max-message-bytes',
+    String(Math.max(64 * 1024, config.payloadBytes)),
+    '--long-poll-timeout-ms',
+    String(config.longPollTimeoutMs),
+    '--max-clients',
+    String(Math.max(200_000, config.clients * 2)),
+  ];
+  if (config.perMessageDeflate) args.push('--per-message-deflate');
+  return args;
+}
+
+function targetUrl(config: RunConfig, server: ServerProcess | undefined): string {
+  if (config.target !== undefined) return config.target;
+  if (server === undefined) throw new Error('no server and no target');
+  const base = `${server.host}:${server.port}`;
+  switch (config.transport) {
+    case 'websocket':
+      return `ws://${base}${ROUTES.websocket}`;
+    case 'tcp':
+      return `tcp://${base}`;
+    case 'sse':
+      return `http://${base}${ROUTES.events}`;
+    default:
+      return `http://${base}${ROUTES.messages}`;
+  }
+}
+
+/** Splits `total` clients over `workers` fleets as evenly as whole numbers allow. */
+function shares(total: number, workers: number): number[] {
+  const count = Math.max(1, Math.min(workers, total));
+  return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
+}
+
+/** Samples this process's resident memory while a run goes on. */
+function sampleRss(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, RSS_SAMPLE_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+export async function runScenario(config: RunConfig, context: EngineContext): Promise<RunResult> {
+  const id = runId(config);
+  context.emit({ type: 'run-start', id, config });
+  let server: ServerProcess | undefined;
+  try {
+    const result = await measure(config, id, context, (started) => (server = started));
+    context.emit({ type: 'run-end', result });
+    return result;
+  } catch (error) {
+    const result: RunResult = {
+      state: 'failed',
+      id,
+      scenario: config.scenario,
+      transport: config.transport,
+      config,
+      error: error instanceof Error ? error.message : String(error),
+    };
+    context.emit({ type: 'run-end', result });
+    return result;
+  } finally {
+    await (server as ServerProcess | undefined)?.stop();
+  }
+}
+
+async function measure(config: RunConfig, id: string, context: EngineContext, started: (server: ServerProcess) => void): Promise<CompletedRun> {
+  const warnings: string[] = [];
+  let server: ServerProcess | undefined;
+  if (config.target === undefined) {
+    context.emit({ type: 'phase', id, phase: 'starting server' });
+    server = await ServerProcess.start(config.transport, { args: serverArgs(config), pinCommand: context.serverCommand });
+    started(server);
+    if (context.serverCores !== undefined && affinityOf(server.pid) !== context.serverCores) {
+      warnings.push(`the server was to run on core ${context.serverCores} but runs on ${affinityOf(server.pid) ?? 'unknown cores'}`);
+    }
+  } else if (config.scenario === 'broadcast') {
+    throw new Error('broadcast needs a server the suite started (it triggers the events): not available with --target');
+  }
+  const target = targetUrl(config, server);
+  const url = new URL(target.replace(/^tcp:/, 'http:'));
+  const plan = (clients: number): FleetPlan => ({
+    config,
+    clients,
+    localAddresses: context.localAddresses,
+    client: {
+      host: url.hostname,
+      port: Number(url.port),
+      ...(config.transport === 'websocket' ? { url: target } : {}),
+      pollIntervalMs: config.pollIntervalMs,
+      perMessageDeflate: config.perMessageDeflate,
+    },
+  });
+
+  const serverBefore = await server?.stats();
+  const cpuBefore = process.cpuUsage();
+  const rss = sampleRss();
+
+  const fleets: FleetHandle[] = shares(config.clients, config.workers).map((clients) =>
+    config.workers > 1 ? new WorkerFleet(plan(clients)) : new Fleet(plan(clients)),
+  );
+  context.emit({ type: 'phase', id, phase: 'connecting' });
+  await Promise.all(fleets.map((fleet) => fleet.connect()));
+
+  const startMs = clockNowMs() + config.warmupSeconds * 1000;
+  const window: FleetWindow = { startMs, endMs: startMs + config.durationSeconds * 1000 };
+  context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
+  const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
+  const broadcasts = config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve(0);
+  await Promise.all(fleets.map((fleet) => fleet.run(window)));
+  clearTimeout(phaseTimer);
+  const broadcastEvents = await broadcasts;
+
+  context.emit({ type: 'phase', id, phase: 'draining' });
+  const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
+  const cpu = process.cpuUsage(cpuBefore);
+  const driverPeakRss = rss.stop();
+  const serverAfter = await server?.stats();
+
+  const merged = mergeFleets(results);
+  const histogram = mergeHistograms(results.map((result) => result.histogram));
+  const lastClient = newHistogram();
+  for (const latencyMs of merged.broadcastLastClientMs.values()) recordMs(lastClient, latencyMs);
+  const utilization = Math.max(...results.map((result) => result.eventLoopUtilization));
+  if (utilization >= SATURATED_UTILIZATION)
+    warnings.push(`the driver was saturated (event loop ${Math.round(utilization * 100)}% busy): these figures measure the driver`);
+  if (merged.delivery.lost > 0) warnings.push(`${merged.delivery.lost} messages LOST (of ${merged.delivery.expected} expected)`);
+  if (merged.delivery.duplicated > 0) warnings.push(`${merged.delivery.duplicated} messages duplicated`);
+  if (merged.delivery.reordered > 0) warnings.push(`${merged.delivery.reordered} messages reordered`);
+  if (merged.socketBytes.up !== merged.wire.up.total || merged.socketBytes.down !== merged.wire.down.total) {
+    warnings.push(
+      `byte split differs from the sockets' own count: split ${merged.wire.up.total}/${merged.wire.down.total}, sockets ${merged.socketBytes.up}/${merged.socketBytes.down}`,
+    );
+  }
+
+  const serverCpuSeconds =
+    serverBefore === undefined || serverAfter === undefined
+      ? 0
+      : (serverAfter.cpuUserMicros + serverAfter.cpuSystemMicros - serverBefore.cpuUserMicros - serverBefore.cpuSystemMicros) / 1e6;
+  return {
+    state: 'completed',
+    id,
+    scenario: config.scenario,
+    transport: config.transport,
+    target,
+    clients: config.clients,
+    payloadBytes: config.payloadBytes,
+    durationSeconds: config.durationSeconds,
+    config,
+    messages: merged.delivery,
+    bytes: merged.wire,
+    socketBytes: merged.socketBytes,
+    connections: { opened: merged.connectionsOpened, perClient: merged.connectionsOpened / config.clients },
+    latencyMs: summarize(histogram),
+    ...(config.scenario === 'broadcast' ? { broadcastLastClientMs: summarize(lastClient) } : {}),
+    throughput: {
+      messagesPerSecond: merged.messagesInWindow / config.durationSeconds,
+      measuredSeconds: config.durationSeconds,
+      messagesInWindow: merged.messagesInWindow,
+    },
+    polls: merged.polls,
+    server: {
+      cpuSeconds: serverCpuSeconds,
+      peakRssBytes: serverAfter?.maxRssBytes ?? 0,
+      counters: serverAfter === undefined ? {} : serverCounters(serverAfter, serverBefore),
+    },
+    driver: {
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssBytes: driverPeakRss,
+      saturated: utilization >= SATURATED_UTILIZATION,
+      eventLoopUtilization: utilization,
+    },
+    histogram: encodeHistogram(histogram),
+    clientErrors: merged.errors,
+    warnings,
+  };
+}
+
+/** The server's counters over the run (differences for the ones that only grow). */
+function serverCounters(after: NonNullable<Awaited<ReturnType<ServerProcess['stats']>>>, before: typeof after | undefined): Record<string, number> {
+  const counters: Record<string, number> = {
+    connectionsAccepted: after.connectionsAccepted - (before?.connectionsAccepted ?? 0),
+    requests: after.requests - (before?.requests ?? 0),
+    messagesIn: after.messagesIn - (before?.messagesIn ?? 0),
+    messagesOut: after.messagesOut - (before?.messagesOut ?? 0),
+    eventsCreated: after.eventsCreated - (before?.eventsCreated ?? 0),
+    evictedDelivered: after.evictedDelivered - (before?.evictedDelivered ?? 0),
+    bytesRead: after.bytesRead - (before?.bytesRead ?? 0),
+    bytesWritten: after.bytesWritten - (before?.bytesWritten ?? 0),
+  };
+  for (const [cause, count] of Object.entries(after.errors)) {
+    const delta = count - (before?.errors[cause as keyof typeof after.errors] ?? 0);
+    if (delta > 0) counters[`errors.${cause}`] = delta;
+  }
+  return counters;
+}
+
+/** Sends config.broadcastEvents events, evenly spread over the window; resolves with how many went out. */
+async function broadcastDuring(server: ServerProcess, config: RunConfig, window: FleetWindow): Promise<number> {
+  const spacingMs = (window.endMs - window.startMs) / config.broadcastEvents;
+  let sent = 0;
+  for (let i = 0; i < config.broadcastEvents; i++) {
+    await sleep(Math.max(0, window.startMs + spacingMs * (i + 0.5) - clockNowMs()));
+    await server.broadcast(config.payloadBytes);
+    sent += 1;
+  }
+  return sent;
+}
+
+interface MergedFleets {
+  delivery: Delivery;
+  wire: ReturnType<typeof emptyWireBytes>;
+  socketBytes: { up: number; down: number };
+  connectionsOpened: number;
+  polls: { total: number; empty: number };
+  errors: Record<string, number>;
+  messagesInWindow: number;
+  broadcastLastClientMs: Map<number, number>;
+}
+
+/** Sums the fleets' counters; for broadcast, the latest arrival of each event across fleets. */
+function mergeFleets(results: FleetResult[]): MergedFleets {
+  const merged: MergedFleets = {
+    delivery: { expected: 0, sent: 0, received: 0, lost: 0, duplicated: 0, reordered: 0, clientsWithLoss: 0 },
+    wire: emptyWireBytes(),
+    socketBytes: { up: 0, down: 0 },
+    connectionsOpened: 0,
+    polls: { total: 0, empty: 0 },
+    errors: {},
+    messagesInWindow: 0,
+    broadcastLastClientMs: new Map(),
+  };
+  for (const result of results) {
+    addDelivery(merged.delivery, result.delivery);
+    addWireBytes(merged.wire, result.wire);
+    merged.socketBytes.up += result.socketBytes.up;
+    merged.socketBytes.down += result.socketBytes.down;
+    merged.connectionsOpened += result.connectionsOpened;
+    merged.polls.total += result.polls.total;
+    merged.polls.empty += result.polls.empty;
+    merged.messagesInWindow += result.messagesInWindow;
+    for (const [message, count] of Object.entries(result.errors)) merged.errors[message] = (merged.errors[message] ?? 0) + count;
+    for (const [seq, latencyMs] of Object.entries(result.broadcastLastClientMs)) {
+      merged.broadcastLastClientMs.set(Number(seq), Math.max(merged.broadcastLastClientMs.get(Number(seq)) ?? 0, latencyMs));
+    }
+  }
+  return merged;
+}

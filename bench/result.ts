@@ -1,0 +1,148 @@
+/**
+ * The shape of results.json: what a run measured, nothing computed for show. The report is
+ * rendered from this file alone.
+ */
+import type { TransportName } from '../servers/contract.ts';
+import type { WireBytes } from './wire.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export const SCENARIOS = ['echo', 'push', 'idle', 'broadcast'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Environment {
+  node: string;
+  cpuModel: string;
+  cores: number;
+  os: string;
+  totalMemoryBytes: number;
+  /** Versions of the packages that shape the results (ws, autocannon, ...). */
+  packages: Record<string, string>;
+  /** `git rev-parse HEAD`, with "-dirty" when the tree had changes; "unknown" outside git. */
+  gitCommit: string;
+  startedAt: string;
+  /** The command line that produced these results. */
+  command: string;
+}
+
+/** CPU pinning of server and driver to different cores, and whether it took effect. */
+export interface Pinning {
+  requested: boolean;
+  applied: boolean;
+  serverCores: string;
+  driverCores: string;
+  /** Why pinning was not applied, when it was not. */
+  reason?: string;
+}
+
+/** Everything a run was told to do: the scenario's parameters, resolved. */
+export interface RunConfig {
+  scenario: ScenarioName;
+  transport: TransportName;
+  clients: number;
+  /** Size of each message: the echo message sent, or the push/broadcast event. */
+  payloadBytes: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** echo, closed loop: messages each client keeps in flight. */
+  inFlight: number;
+  /** echo, open loop: messages per second from all clients together (0: closed loop). */
+  targetRatePerSecond: number;
+  /** push: messages per second to each client. */
+  pushRatePerSecond: number;
+  /** short-poll: the poll interval. */
+  pollIntervalMs: number;
+  /** broadcast: events sent during the measured window. */
+  broadcastEvents: number;
+  /** long-poll: how long the server holds an empty poll. */
+  longPollTimeoutMs: number;
+  perMessageDeflate: boolean;
+  /** The engine that drove the clients: "autocannon" or "wirecost clients". */
+  engine: 'autocannon' | 'wirecost';
+  workers: number;
+  /** A server the suite did not start (--target); undefined when the suite started it. */
+  target?: string;
+}
+
+export interface Delivery {
+  /** Messages the clients should have received. */
+  expected: number;
+  /** Messages the clients (echo) or the server (push, broadcast) sent. */
+  sent: number;
+  /** Distinct messages received. */
+  received: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  /** Clients that lost at least one message. */
+  clientsWithLoss: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface ProcessUsage {
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+export interface CompletedRun {
+  state: 'completed';
+  id: string;
+  scenario: ScenarioName;
+  transport: TransportName;
+  /** The URL the clients connected to. */
+  target: string;
+  clients: number;
+  payloadBytes: number;
+  durationSeconds: number;
+  config: RunConfig;
+  /** Over the whole run, from the first connection to the last close (warm-up included). */
+  messages: Delivery;
+  /** Exact TCP payload bytes of the driver's sockets over the whole run; total = sum of the parts. */
+  bytes: WireBytes;
+  /** The same totals as the sockets counted them (bytesWritten/bytesRead): a check of the split. */
+  socketBytes: { up: number; down: number };
+  connections: { opened: number; perClient: number };
+  /** Latency over the measured window, in milliseconds (microsecond resolution). */
+  latencyMs: LatencySummary;
+  /** Broadcast: per event, milliseconds until the last client had it. */
+  broadcastLastClientMs?: LatencySummary;
+  throughput: { messagesPerSecond: number; measuredSeconds: number; messagesInWindow: number };
+  polls: { total: number; empty: number };
+  server: ProcessUsage & { counters: Record<string, number> };
+  driver: ProcessUsage & { saturated: boolean; eventLoopUtilization: number };
+  /** HdrHistogram (hdr-histogram-js, base64 compressed) of latency in microseconds. */
+  histogram: string;
+  /** Errors clients met and recovered from, by message. */
+  clientErrors: Record<string, number>;
+  warnings: string[];
+}
+
+export interface FailedRun {
+  state: 'failed';
+  id: string;
+  scenario: ScenarioName;
+  transport: TransportName;
+  config: RunConfig;
+  error: string;
+}
+
+export type RunResult = CompletedRun | FailedRun;
+
+export interface Results {
+  schemaVersion: typeof SCHEMA_VERSION;
+  environment: Environment;
+  pinning: Pinning;
+  /** The suite's options as resolved (after defaults). */
+  suite: Record<string, unknown>;
+  runs: RunResult[];
+  finishedAt: string;
+}

@@ -1,0 +1,144 @@
+/**
+ * Scenarios are data: the default matrix is a list of plain objects, and every run's id says
+ * what it is ("echo/websocket/1KiB/c50").
+ */
+import { TRANSPORTS, type TransportName } from '../servers/contract.ts';
+import { SCENARIOS, type RunConfig, type ScenarioName } from './result.ts';
+
+/** The values a run takes when neither the suite nor the command line says otherwise. */
+export const RUN_DEFAULTS: Omit<RunConfig, 'scenario' | 'transport'> = {
+  clients: 50,
+  payloadBytes: 1024,
+  warmupSeconds: 1,
+  durationSeconds: 3,
+  inFlight: 1,
+  targetRatePerSecond: 0,
+  pushRatePerSecond: 10,
+  pollIntervalMs: 100,
+  broadcastEvents: 5,
+  longPollTimeoutMs: 30_000,
+  perMessageDeflate: false,
+  engine: 'wirecost',
+  workers: 1,
+};
+
+/** A run of a suite before defaults and command-line overrides: anything left out takes RUN_DEFAULTS. */
+export type RunTemplate = Partial<RunConfig> & { scenario: ScenarioName; transport: TransportName; group?: string };
+
+const SIZES = { tiny: 16, small: 1024, large: 64 * 1024 };
+
+function everyTransport(template: Omit<RunTemplate, 'transport'>): RunTemplate[] {
+  return TRANSPORTS.map((transport) => ({ ...template, transport }));
+}
+
+/**
+ * The Kaazing case (Lubbers and Greco, 2010): 1,000 clients polling once a second against
+ * 1,000 WebSocket clients receiving one message a second.
+ */
+export const KAAZING_RUNS: RunTemplate[] = [
+  {
+    scenario: 'push',
+    transport: 'short-poll',
+    clients: 1000,
+    pushRatePerSecond: 1,
+    pollIntervalMs: 1000,
+    payloadBytes: SIZES.tiny,
+    durationSeconds: 4,
+    group: 'kaazing',
+  },
+  { scenario: 'push', transport: 'websocket', clients: 1000, pushRatePerSecond: 1, payloadBytes: SIZES.tiny, durationSeconds: 4, group: 'kaazing' },
+];
+
+/** `npm run bench` with no arguments. */
+export const DEFAULT_SUITE: RunTemplate[] = [
+  ...[SIZES.tiny, SIZES.small, SIZES.large].flatMap((payloadBytes) => everyTransport({ scenario: 'echo', clients: 50, payloadBytes })),
+  ...everyTransport({ scenario: 'echo', clients: 1, payloadBytes: SIZES.small }),
+  ...[SIZES.tiny, SIZES.small].flatMap((payloadBytes) => everyTransport({ scenario: 'push', clients: 50, payloadBytes })),
+  ...everyTransport({ scenario: 'idle', clients: 100, payloadBytes: 0, durationSeconds: 5 }),
+  ...everyTransport({ scenario: 'broadcast', clients: 100, payloadBytes: SIZES.small }),
+  ...KAAZING_RUNS,
+];
+
+/** `npm run bench -- --quick`: every transport and scenario once, briefly. */
+export const QUICK_SUITE: RunTemplate[] = [
+  ...everyTransport({ scenario: 'echo', clients: 10, payloadBytes: SIZES.small }),
+  ...everyTransport({ scenario: 'push', clients: 10, payloadBytes: SIZES.small }),
+  ...everyTransport({ scenario: 'idle', clients: 10, payloadBytes: 0 }),
+  ...everyTransport({ scenario: 'broadcast', clients: 10, payloadBytes: SIZES.small, broadcastEvents: 3 }),
+].map((template) => ({ ...template, warmupSeconds: 0.5, durationSeconds: 1 }));
+
+export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE } as const;
+export type SuiteName = keyof typeof SUITES;
+
+/** "16B", "1KiB", "64KiB", "1.5MiB". */
+export function sizeLabel(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}KiB`;
+  return `${bytes}B`;
+}
+
+/** Parses "64", "64B", "1KiB", "64KiB", "1MiB", "1KB" (1000), "1MB" into bytes; undefined when it is not a size. */
+export function parseSize(text: string): number | undefined {
+  const match = /^(\d+)(B|KiB|MiB|KB|MB)?$/i.exec(text.trim());
+  if (match === null) return undefined;
+  const units: Record<string, number> = { b: 1, kib: 1024, mib: 1024 * 1024, kb: 1000, mb: 1000 * 1000 };
+  return Number(match[1]) * (units[(match[2] ?? 'b').toLowerCase()] ?? 1);
+}
+
+/** A run's id: scenario/transport/size/clients, then whatever else sets it apart from the defaults. */
+export function runId(config: RunConfig): string {
+  const parts: string[] = [config.scenario, config.transport];
+  if (config.scenario !== 'idle') parts.push(sizeLabel(config.payloadBytes));
+  parts.push(`c${config.clients}`);
+  if (config.scenario === 'push') parts.push(`r${config.pushRatePerSecond}`);
+  if (config.transport === 'short-poll' && config.scenario !== 'echo') parts.push(`i${config.pollIntervalMs}ms`);
+  if (config.scenario === 'echo' && config.targetRatePerSecond > 0) parts.push(`open${config.targetRatePerSecond}`);
+  if (config.scenario === 'echo' && config.inFlight !== 1) parts.push(`k${config.inFlight}`);
+  if (config.perMessageDeflate) parts.push('deflate');
+  if (config.target !== undefined) parts.push('target');
+  return parts.join('/');
+}
+
+/** Options from the command line that change every run of a suite. */
+export interface SuiteOverrides {
+  transports?: TransportName[];
+  scenarios?: ScenarioName[];
+  clients?: number[];
+  payloads?: number[];
+  values?: Partial<Omit<RunConfig, 'scenario' | 'transport' | 'clients' | 'payloadBytes'>>;
+}
+
+/**
+ * The runs of a suite after the command line's overrides: transports and scenarios filter,
+ * client counts and sizes replace the suite's own (every run of the suite for each), other
+ * values replace the suite's and the defaults. Runs that end up the same are run once.
+ */
+export function resolveSuite(templates: RunTemplate[], overrides: SuiteOverrides): RunConfig[] {
+  const runs = new Map<string, RunConfig>();
+  for (const template of templates) {
+    if (overrides.transports !== undefined && !overrides.transports.includes(template.transport)) continue;
+    if (overrides.scenarios !== undefined && !overrides.scenarios.includes(template.scenario)) continue;
+    const { group: _group, ...fields } = template;
+    for (const clients of overrides.clients ?? [template.clients ?? RUN_DEFAULTS.clients]) {
+      for (const payloadBytes of overrides.payloads ?? [template.payloadBytes ?? RUN_DEFAULTS.payloadBytes]) {
+        const config: RunConfig = { ...RUN_DEFAULTS, ...fields, ...overrides.values, clients, payloadBytes };
+        config.engine = engineFor(config);
+        const id = runId(config);
+        if (!runs.has(id)) runs.set(id, config);
+      }
+    }
+  }
+  return [...runs.values()];
+}
+
+/**
+ * autocannon drives the short-poll runs it can express; the wirecost clients drive the rest (see
+ * README: long polls, streams, WebSocket and TCP are beyond it).
+ */
+export function engineFor(config: RunConfig): RunConfig['engine'] {
+  return config.engine;
+}
+
+export function isScenarioName(value: string): value is ScenarioName {
+  return (SCENARIOS as readonly string[]).includes(value);
+}

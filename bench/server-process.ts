@@ -1,0 +1,121 @@
+/**
+ * Starts a transport server as its own process (servers/main.ts), waits for its ready line,
+ * and talks to it over IPC: counters, broadcast, graceful stop. Used by the engine and the tests.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServerStats, TransportName } from '../servers/contract.ts';
+
+const MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
+
+export interface ReadyLine {
+  ready: true;
+  transport: TransportName;
+  port: number;
+  pid: number;
+}
+
+export interface StartOptions {
+  /** Extra command-line options for servers/main.ts, e.g. ['--long-poll-timeout-ms', '500']. */
+  args?: string[];
+  host?: string;
+  /** Command prefix for CPU pinning, e.g. ['taskset', '-c', '1'] (the whole node process is pinned). */
+  pinCommand?: string[];
+  readyTimeoutMs?: number;
+}
+
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly ready: ReadyLine,
+    readonly host: string,
+  ) {}
+
+  get pid(): number {
+    return this.ready.pid;
+  }
+
+  get port(): number {
+    return this.ready.port;
+  }
+
+  static async start(transport: TransportName, options: StartOptions = {}): Promise<ServerProcess> {
+    const host = options.host ?? '127.0.0.1';
+    const args = ['--transport', transport, '--port', '0', '--host', host, ...(options.args ?? [])];
+    const pin = options.pinCommand ?? [];
+    const child = fork(MAIN, args, {
+      execPath: pin.length > 0 ? pin[0] : process.execPath,
+      execArgv: [...pin.slice(1), ...(pin.length > 0 ? [process.execPath] : []), '--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    const ready = await new Promise<ReadyLine>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the ${transport} server printed no ready line within ${options.readyTimeoutMs ?? 20_000} ms\n${stderr}`));
+      }, options.readyTimeoutMs ?? 20_000);
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        try {
+          const parsed = JSON.parse(line) as ReadyLine;
+          if (parsed.ready !== true) throw new Error('not a ready line');
+          resolve(parsed);
+        } catch {
+          reject(new Error(`the ${transport} server printed "${line}" instead of its ready line`));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the ${transport} server exited with code ${code} before it was ready\n${stderr}`));
+      });
+    });
+    return new ServerProcess(child, ready, host);
+  }
+
+  private request<T>(message: object, replyType: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (reply: { type: string }): void => {
+        if (reply.type !== replyType) return;
+        this.child.off('message', onMessage);
+        resolve(reply as T);
+      };
+      this.child.on('message', onMessage);
+      this.child.send(message, (error) => {
+        if (error !== null) {
+          this.child.off('message', onMessage);
+          reject(error);
+        }
+      });
+    });
+  }
+
+  async stats(): Promise<ServerStats> {
+    return (await this.request<{ stats: ServerStats }>({ type: 'stats' }, 'stats')).stats;
+  }
+
+  /** One broadcast event to every client; resolves with how many clients it was sent or queued to. */
+  async broadcast(sizeBytes: number): Promise<number> {
+    return (await this.request<{ clients: number }>({ type: 'broadcast', sizeBytes }, 'broadcast')).clients;
+  }
+
+  /** SIGTERM and wait for the exit; resolves with the exit code (0 for a graceful stop). */
+  async stop(timeoutMs = 10_000): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** For fault tests: the process, to kill it without a graceful stop. */
+  get process(): ChildProcess {
+    return this.child;
+  }
+}

@@ -1,0 +1,65 @@
+/** Shared by the integration tests: real server processes on port 0 and real clients. */
+import { createClient } from '../bench/clients/index.ts';
+import type { ClientOptions, TransportClient } from '../bench/clients/transport-client.ts';
+import { ServerProcess } from '../bench/server-process.ts';
+import type { TransportName } from '../servers/contract.ts';
+
+export async function withServer<T>(transport: TransportName, args: string[], run: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await ServerProcess.start(transport, { args });
+  try {
+    return await run(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+export function clientOptions(server: ServerProcess, overrides: Partial<ClientOptions> = {}): ClientOptions {
+  return { host: server.host, port: server.port, pollIntervalMs: 20, perMessageDeflate: false, ...overrides };
+}
+
+/** A connected client that records every message it receives. */
+export async function connectedClient(transport: TransportName, server: ServerProcess, overrides: Partial<ClientOptions> = {}): Promise<RecordingClient> {
+  const client = createClient(transport, clientOptions(server, overrides));
+  const recording = new RecordingClient(client);
+  await client.connect();
+  return recording;
+}
+
+export class RecordingClient {
+  readonly received: { text: string; receivedAtMs: number }[] = [];
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  constructor(readonly client: TransportClient) {
+    client.onMessage = (text, receivedAtMs) => {
+      this.received.push({ text, receivedAtMs });
+      this.waiters = this.waiters.filter((waiter) => {
+        if (this.received.length < waiter.count) return true;
+        waiter.resolve();
+        return false;
+      });
+    };
+  }
+
+  /** Resolves once `count` messages in all have arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs = 10_000): Promise<string[]> {
+    if (this.received.length >= count) return Promise.resolve(this.texts());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`waited ${timeoutMs} ms for ${count} messages; got ${this.received.length}`)), timeoutMs);
+      this.waiters.push({
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.texts());
+        },
+      });
+    });
+  }
+
+  texts(): string[] {
+    return this.received.map((message) => message.text);
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

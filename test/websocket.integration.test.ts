@@ -1,0 +1,84 @@
+/** The websocket server as the textbook teaches it: handshake, echo, and its bad input. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import WebSocket from 'ws';
+import { computeAccept } from '../servers/handshake.ts';
+import { withServer } from './helpers.ts';
+
+const TEXTBOOK_KEY = 'f7cb4ezEAl6C3wRaU6JORA==';
+
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\r\n\r\n')) {
+        socket.destroy();
+        resolve(text);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+function closeCodeAfter(port: number, send: (ws: WebSocket) => void): Promise<number> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  ws.on('error', () => {});
+  return new Promise((resolve) => {
+    ws.once('open', () => send(ws));
+    ws.once('close', (code) => resolve(code));
+  });
+}
+
+describe('websocket server', () => {
+  it("answers a handshake written by hand with the textbook's accept value", async () => {
+    await withServer('websocket', [], async (server) => {
+      const response = await rawExchange(
+        server.port,
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${TEXTBOOK_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      assert.match(response, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      const accept = /\r\nSec-WebSocket-Accept: (\S+)\r\n/i.exec(response)?.[1];
+      assert.equal(accept, 'rE91AJhfC+6JdVcVXOGJEADEJdQ=');
+      assert.equal(accept, computeAccept(TEXTBOOK_KEY));
+    });
+  });
+
+  it("serves the textbook's echo to a plain ws client", async () => {
+    await withServer('websocket', [], async (server) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      await new Promise((resolve) => ws.once('open', resolve));
+      const reply = await new Promise<string>((resolve) => {
+        ws.once('message', (data: Buffer) => resolve(data.toString()));
+        ws.send('Hello, World!');
+      });
+      assert.equal(reply, 'Received:  Hello, World!');
+      ws.close();
+    });
+  });
+
+  it('refuses an unknown path, a bad control request and invalid UTF-8 with the right codes, and keeps serving', async () => {
+    await withServer('websocket', [], async (server) => {
+      const notFound = await rawExchange(
+        server.port,
+        `GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${TEXTBOOK_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      assert.match(notFound, /^HTTP\/1\.1 404 /);
+      assert.equal(await closeCodeAfter(server.port, (ws) => ws.send(Buffer.from('{"op":"dance"}'), { binary: true })), 1008);
+      assert.equal(await closeCodeAfter(server.port, (ws) => ws.send(Buffer.from([0xc3, 0x28]), { binary: false })), 1007);
+      const stats = await server.stats();
+      assert.equal(stats.errors['not-found'], 1);
+      assert.equal(stats.errors['bad-request'], 2);
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      await new Promise((resolve) => ws.once('open', resolve));
+      const reply = await new Promise<string>((resolve) => {
+        ws.once('message', (data: Buffer) => resolve(data.toString()));
+        ws.send('ok');
+      });
+      assert.equal(reply, 'Received:  ok');
+      ws.close();
+    });
+  });
+});
