@@ -10,7 +10,7 @@ import { runScenario, type EngineEvent } from './engine.ts';
 import { describeEnvironment } from './environment.ts';
 import { pinDriver } from './pinning.ts';
 import { Progress } from './progress.ts';
-import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName } from './result.ts';
+import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName, type WireSample } from './result.ts';
 import { RUN_DEFAULTS, SUITES, isScenarioName, parseSize, resolveSuite, type SuiteName, type SuiteOverrides } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 
@@ -202,15 +202,21 @@ export async function main(args: string[]): Promise<number> {
     pinning: plan.pinning,
     suite: { name: options.suite, ...options.overrides, runs: runs.length },
     runs: [],
+    samples: [],
     finishedAt: '',
   };
+  const keepSample = (sample: WireSample): void => {
+    if (!results.samples.some((kept) => kept.transport === sample.transport)) results.samples.push(sample);
+  };
   for (const config of runs) {
+    const sampled = results.samples.some((kept) => kept.transport === config.transport);
     results.runs.push(
       await runScenario(config, {
         serverCommand: plan.serverCommand,
         ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
         localAddresses,
         emit,
+        ...(sampled ? {} : { onSample: keepSample }),
       }),
     );
   }

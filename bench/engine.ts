@@ -10,7 +10,7 @@ import { WorkerFleet } from './fleet-worker.ts';
 import { addDelivery } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
-import type { CompletedRun, Delivery, RunConfig, RunResult } from './result.ts';
+import type { CompletedRun, Delivery, RunConfig, RunResult, WireSample } from './result.ts';
 import { ServerProcess } from './server-process.ts';
 import { runId } from './scenarios.ts';
 import { addWireBytes, emptyWireBytes } from './wire.ts';
@@ -28,7 +28,12 @@ export interface EngineContext {
   /** Loopback source addresses for the clients. */
   localAddresses: string[];
   emit: (event: EngineEvent) => void;
+  /** When set, the run keeps the first bytes of one connection and hands them here. */
+  onSample?: (sample: WireSample) => void;
 }
+
+/** Bytes of each direction a wire sample keeps. */
+export const SAMPLE_BYTES = 4096;
 
 /** A run whose driver thread was this busy during the window measured the driver, not the server. */
 const SATURATED_UTILIZATION = 0.9;
@@ -128,9 +133,10 @@ async function measure(config: RunConfig, id: string, context: EngineContext, st
   }
   const target = targetUrl(config, server);
   const url = new URL(target.replace(/^tcp:/, 'http:'));
-  const plan = (clients: number): FleetPlan => ({
+  const plan = (clients: number, first: boolean): FleetPlan => ({
     config,
     clients,
+    captureBytes: first && context.onSample !== undefined ? SAMPLE_BYTES : 0,
     localAddresses: context.localAddresses,
     client: {
       host: url.hostname,
@@ -145,8 +151,8 @@ async function measure(config: RunConfig, id: string, context: EngineContext, st
   const cpuBefore = process.cpuUsage();
   const rss = sampleRss();
 
-  const fleets: FleetHandle[] = shares(config.clients, config.workers).map((clients) =>
-    config.workers > 1 ? new WorkerFleet(plan(clients)) : new Fleet(plan(clients)),
+  const fleets: FleetHandle[] = shares(config.clients, config.workers).map((clients, index) =>
+    config.workers > 1 ? new WorkerFleet(plan(clients, index === 0)) : new Fleet(plan(clients, index === 0)),
   );
   context.emit({ type: 'phase', id, phase: 'connecting' });
   await Promise.all(fleets.map((fleet) => fleet.connect()));
@@ -167,6 +173,8 @@ async function measure(config: RunConfig, id: string, context: EngineContext, st
   const serverAfter = await server?.stats();
 
   const merged = mergeFleets(results);
+  const sample = results[0]?.sample;
+  if (sample !== undefined) context.onSample?.({ transport: config.transport, runId: id, ...sample, limitBytes: SAMPLE_BYTES });
   const histogram = mergeHistograms(results.map((result) => result.histogram));
   const lastClient = newHistogram();
   for (const latencyMs of merged.broadcastLastClientMs.values()) recordMs(lastClient, latencyMs);

@@ -21,6 +21,8 @@ export interface FleetPlan {
   clients: number;
   /** Loopback source addresses to spread the clients over (several pass the ephemeral-port limit). */
   localAddresses: string[];
+  /** Keep a sample of the first client's first connection, this many bytes each way (0: none). */
+  captureBytes: number;
 }
 
 /** The measured window, on the clockNowMs() clock every process on the host shares. */
@@ -42,6 +44,8 @@ export interface FleetResult {
   polls: { total: number; empty: number };
   errors: Record<string, number>;
   eventLoopUtilization: number;
+  /** The first bytes of the first client's first connection, base64, when the plan asked for them. */
+  sample?: { up: string; down: string };
 }
 
 /** Connections opened at once while the fleet connects. */
@@ -87,7 +91,8 @@ export class Fleet {
         const index = next;
         next += 1;
         const localAddress = addresses.length === 0 ? undefined : addresses[index % addresses.length];
-        const client = createClient(this.config.transport, { ...this.plan.client, ...(localAddress === undefined ? {} : { localAddress }) });
+        const capture = index === 0 && this.plan.captureBytes > 0 ? { captureBytes: this.plan.captureBytes } : {};
+        const client = createClient(this.config.transport, { ...this.plan.client, ...capture, ...(localAddress === undefined ? {} : { localAddress }) });
         const state = new ClientState(client);
         client.onMessage = (text, receivedAtMs) => this.receive(state, text, receivedAtMs);
         this.states.push(state);
@@ -247,7 +252,9 @@ export class Fleet {
     });
     const sent =
       this.config.scenario === 'echo' ? this.states.reduce((sum, state) => sum + state.echoSent, 0) : trackers.reduce((sum, t) => sum + t.expected, 0);
+    const capture = this.states[0]?.client.wire.capture;
     return {
+      ...(capture === undefined ? {} : { sample: { up: capture.bytes('up').toString('base64'), down: capture.bytes('down').toString('base64') } }),
       clients: this.states.length,
       histogram: encodeHistogram(this.histogram),
       broadcastLastClientMs: Object.fromEntries(this.broadcastLatest),

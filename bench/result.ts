@@ -137,6 +137,22 @@ export interface FailedRun {
 
 export type RunResult = CompletedRun | FailedRun;
 
+/**
+ * The first bytes one connection of a run carried, each way, exactly as captured by the
+ * driver's socket tap: what the report shows as annotated hex (an HTTP poll, an SSE stream,
+ * a WebSocket upgrade and its frames).
+ */
+export interface WireSample {
+  transport: TransportName;
+  runId: string;
+  /** Client to server, base64. */
+  up: string;
+  /** Server to client, base64. */
+  down: string;
+  /** How many bytes each direction kept at most. */
+  limitBytes: number;
+}
+
 export interface Results {
   schemaVersion: typeof SCHEMA_VERSION;
   environment: Environment;
@@ -144,5 +160,7 @@ export interface Results {
   /** The suite's options as resolved (after defaults). */
   suite: Record<string, unknown>;
   runs: RunResult[];
+  /** One capture per transport (from its first completed run). */
+  samples: WireSample[];
   finishedAt: string;
 }

@@ -7,13 +7,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PollResponse, type PushRequest, type TransportName } from '../../servers/contract.ts';
 import { HttpSession, HttpStatusError } from './http-session.ts';
-import { countError, newClientWire, type ClientOptions, type MessageListener, type PollCounts, type TransportClient } from './transport-client.ts';
+import {
+  countError,
+  newClientWire,
+  type ClientWire,
+  type ClientOptions,
+  type MessageListener,
+  type PollCounts,
+  type TransportClient,
+} from './transport-client.ts';
 
 const RETRY_AFTER_ERROR_MS = 100;
 
 abstract class PollClient implements TransportClient {
   abstract readonly transport: TransportName;
-  readonly wire = newClientWire();
+  readonly wire: ClientWire;
   readonly polls: PollCounts = { total: 0, empty: 0 };
   readonly errors = new Map<string, number>();
   onMessage: MessageListener = () => {};
@@ -23,6 +31,7 @@ abstract class PollClient implements TransportClient {
   private loop: Promise<void> = Promise.resolve();
 
   constructor(protected readonly options: ClientOptions) {
+    this.wire = newClientWire(options);
     this.session = new HttpSession(options, this.wire);
   }
 

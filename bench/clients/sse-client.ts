@@ -8,13 +8,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { HttpSession, HttpStatusError } from './http-session.ts';
 import { SseParser } from './sse-parser.ts';
-import { countError, newClientWire, type ClientOptions, type MessageListener, type PollCounts, type TransportClient } from './transport-client.ts';
+import {
+  countError,
+  newClientWire,
+  type ClientWire,
+  type ClientOptions,
+  type MessageListener,
+  type PollCounts,
+  type TransportClient,
+} from './transport-client.ts';
 
 const RECONNECT_AFTER_MS = 100;
 
 export class SseClient implements TransportClient {
   readonly transport = 'sse' as const;
-  readonly wire = newClientWire();
+  readonly wire: ClientWire;
   readonly polls: PollCounts = { total: 0, empty: 0 };
   readonly errors = new Map<string, number>();
   onMessage: MessageListener = () => {};
@@ -24,6 +32,7 @@ export class SseClient implements TransportClient {
   private streams: Promise<void> = Promise.resolve();
 
   constructor(options: ClientOptions) {
+    this.wire = newClientWire(options);
     this.session = new HttpSession(options, this.wire);
   }
 

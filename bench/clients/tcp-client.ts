@@ -7,6 +7,7 @@ import {
   newClientWire,
   openTappedConnection,
   type ClientOptions,
+  type ClientWire,
   type MessageListener,
   type PollCounts,
   type TransportClient,
@@ -17,13 +18,15 @@ const MAX_FRAME_BYTES = 0x7fff_ffff;
 
 export class TcpClient implements TransportClient {
   readonly transport = 'tcp' as const;
-  readonly wire = newClientWire();
+  readonly wire: ClientWire;
   readonly polls: PollCounts = { total: 0, empty: 0 };
   readonly errors = new Map<string, number>();
   onMessage: MessageListener = () => {};
   private socket: net.Socket | undefined;
 
-  constructor(private readonly options: ClientOptions) {}
+  constructor(private readonly options: ClientOptions) {
+    this.wire = newClientWire(options);
+  }
 
   connect(): Promise<void> {
     const socket = openTappedConnection(this.wire, 'tcp', {

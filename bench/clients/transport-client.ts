@@ -17,12 +17,57 @@ export interface ClientOptions {
   perMessageDeflate: boolean;
   /** Local address for the client's sockets (several loopback addresses pass the ephemeral-port limit). */
   localAddress?: string;
+  /** Keep the first this-many bytes each way of the client's first connection (see WireCapture). */
+  captureBytes?: number;
+}
+
+/** The first bytes of one connection, each way, as the tap saw them. */
+export class WireCapture {
+  private readonly chunks = { up: [] as Buffer[], down: [] as Buffer[] };
+  private readonly kept = { up: 0, down: 0 };
+
+  constructor(readonly limitBytes: number) {}
+
+  keep(direction: 'up' | 'down', chunk: Buffer): void {
+    const room = this.limitBytes - this.kept[direction];
+    if (room <= 0) return;
+    const part = chunk.subarray(0, room);
+    this.chunks[direction].push(Buffer.from(part));
+    this.kept[direction] += part.length;
+  }
+
+  bytes(direction: 'up' | 'down'): Buffer {
+    return Buffer.concat(this.chunks[direction]);
+  }
+}
+
+/** An accountant that also keeps the connection's first bytes. */
+class CapturingAccountant extends ConnectionAccountant {
+  constructor(
+    protocol: WireProtocol,
+    sink: WireBytes,
+    private readonly capture: WireCapture,
+  ) {
+    super(protocol, sink);
+  }
+
+  override written(chunk: Buffer): void {
+    this.capture.keep('up', chunk);
+    super.written(chunk);
+  }
+
+  override read(chunk: Buffer): void {
+    this.capture.keep('down', chunk);
+    super.read(chunk);
+  }
 }
 
 /** Bytes (split by wire.ts) and TCP connections of one client. */
 export interface ClientWire {
   bytes: WireBytes;
   connectionsOpened: number;
+  /** Set when the client keeps a sample of its first connection. */
+  capture?: WireCapture;
   /** Bytes the sockets themselves reported (bytesWritten/bytesRead at close), to check the split against. */
   socketBytes: { up: number; down: number };
 }
@@ -51,14 +96,20 @@ export interface TransportClient {
   close(): Promise<void>;
 }
 
-export function newClientWire(): ClientWire {
-  return { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 } };
+export function newClientWire(options: ClientOptions): ClientWire {
+  const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 } };
+  if (options.captureBytes !== undefined && options.captureBytes > 0) wire.capture = new WireCapture(options.captureBytes);
+  return wire;
 }
 
 /** Opens a TCP connection whose every byte is classified into `wire`. */
 export function openTappedConnection(wire: ClientWire, protocol: WireProtocol, options: net.NetConnectOpts): net.Socket {
   const socket = net.connect(options);
-  tapSocket(socket, new ConnectionAccountant(protocol, wire.bytes));
+  const first = wire.connectionsOpened === 0;
+  tapSocket(
+    socket,
+    first && wire.capture !== undefined ? new CapturingAccountant(protocol, wire.bytes, wire.capture) : new ConnectionAccountant(protocol, wire.bytes),
+  );
   wire.connectionsOpened += 1;
   socket.once('close', () => {
     wire.socketBytes.up += socket.bytesWritten;

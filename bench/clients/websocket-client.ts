@@ -10,6 +10,7 @@ import {
   newClientWire,
   openTappedConnection,
   type ClientOptions,
+  type ClientWire,
   type MessageListener,
   type PollCounts,
   type TransportClient,
@@ -17,13 +18,15 @@ import {
 
 export class WebSocketClient implements TransportClient {
   readonly transport = 'websocket' as const;
-  readonly wire = newClientWire();
+  readonly wire: ClientWire;
   readonly polls: PollCounts = { total: 0, empty: 0 };
   readonly errors = new Map<string, number>();
   onMessage: MessageListener = () => {};
   private socket: WebSocket | undefined;
 
-  constructor(private readonly options: ClientOptions) {}
+  constructor(private readonly options: ClientOptions) {
+    this.wire = newClientWire(options);
+  }
 
   get url(): string {
     return this.options.url ?? `ws://${this.options.host}:${this.options.port}${ROUTES.websocket}`;
