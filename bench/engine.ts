@@ -5,8 +5,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs } from '../servers/contract.ts';
-import { Fleet, type FleetPlan, type FleetResult, type FleetWindow } from './fleet.ts';
+import { Fleet, type FleetPlan } from './fleet.ts';
+import type { FleetHandle, FleetResult, FleetWindow } from './fleet-recorder.ts';
 import { WorkerFleet } from './fleet-worker.ts';
+import { AutocannonFleet } from './autocannon-fleet.ts';
 import { addDelivery } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
@@ -38,12 +40,6 @@ export const SAMPLE_BYTES = 4096;
 /** A run whose driver thread was this busy during the window measured the driver, not the server. */
 const SATURATED_UTILIZATION = 0.9;
 const RSS_SAMPLE_MS = 100;
-
-interface FleetHandle {
-  connect(): Promise<void>;
-  run(window: FleetWindow): Promise<void>;
-  finish(broadcastEvents: number): Promise<FleetResult>;
-}
 
 function serverArgs(config: RunConfig): string[] {
   const args = [
@@ -152,7 +148,11 @@ async function measure(config: RunConfig, id: string, context: EngineContext, st
   const rss = sampleRss();
 
   const fleets: FleetHandle[] = shares(config.clients, config.workers).map((clients, index) =>
-    config.workers > 1 ? new WorkerFleet(plan(clients, index === 0)) : new Fleet(plan(clients, index === 0)),
+    config.engine === 'autocannon'
+      ? new AutocannonFleet(plan(clients, index === 0))
+      : config.workers > 1
+        ? new WorkerFleet(plan(clients, index === 0))
+        : new Fleet(plan(clients, index === 0)),
   );
   context.emit({ type: 'phase', id, phase: 'connecting' });
   await Promise.all(fleets.map((fleet) => fleet.connect()));

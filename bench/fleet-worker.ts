@@ -3,13 +3,14 @@
  * with messages: connect, run, finish; it answers connected, ran, result (or error).
  */
 import { Worker, parentPort, workerData } from 'node:worker_threads';
-import { Fleet, type FleetPlan, type FleetResult, type FleetWindow } from './fleet.ts';
+import { Fleet, type FleetPlan } from './fleet.ts';
+import type { FleetHandle, FleetResult, FleetWindow } from './fleet-recorder.ts';
 
 type Command = { type: 'connect' } | { type: 'run'; window: FleetWindow } | { type: 'finish'; broadcastEvents: number };
 type Reply = { type: 'connected' } | { type: 'ran' } | { type: 'result'; result: FleetResult } | { type: 'error'; message: string };
 
 /** The engine's side: the same three steps as a Fleet, carried out in a worker thread. */
-export class WorkerFleet {
+export class WorkerFleet implements FleetHandle {
   private readonly worker: Worker;
 
   constructor(plan: FleetPlan) {

@@ -4,6 +4,7 @@
  */
 import { TRANSPORTS, type TransportName } from '../servers/contract.ts';
 import { SCENARIOS, type RunConfig, type ScenarioName } from './result.ts';
+import { autocannonCanDrive } from './autocannon-fleet.ts';
 
 /** The values a run takes when neither the suite nor the command line says otherwise. */
 export const RUN_DEFAULTS: Omit<RunConfig, 'scenario' | 'transport'> = {
@@ -122,21 +123,13 @@ export function resolveSuite(templates: RunTemplate[], overrides: SuiteOverrides
     for (const clients of overrides.clients ?? [template.clients ?? RUN_DEFAULTS.clients]) {
       for (const payloadBytes of overrides.payloads ?? [template.payloadBytes ?? RUN_DEFAULTS.payloadBytes]) {
         const config: RunConfig = { ...RUN_DEFAULTS, ...fields, ...overrides.values, clients, payloadBytes };
-        config.engine = engineFor(config);
+        config.engine = autocannonCanDrive(config) ? 'autocannon' : 'wirecost';
         const id = runId(config);
         if (!runs.has(id)) runs.set(id, config);
       }
     }
   }
   return [...runs.values()];
-}
-
-/**
- * autocannon drives the short-poll runs it can express; the wirecost clients drive the rest (see
- * README: long polls, streams, WebSocket and TCP are beyond it).
- */
-export function engineFor(config: RunConfig): RunConfig['engine'] {
-  return config.engine;
 }
 
 export function isScenarioName(value: string): value is ScenarioName {

@@ -78,10 +78,11 @@ export class HttpSession {
     });
   }
 
-  async register(): Promise<void> {
+  /** Registers a client; returns its id (a session that is one client keeps it as clientId). */
+  async register(): Promise<string> {
     const answer = await this.request('POST', ROUTES.clients);
     if (answer.status !== 201) throw new HttpStatusError(answer.status, answer.body, 'POST /clients');
-    this.clientId = (JSON.parse(answer.body) as { clientId: string }).clientId;
+    return (JSON.parse(answer.body) as { clientId: string }).clientId;
   }
 
   async send(message: string): Promise<void> {
@@ -89,8 +90,8 @@ export class HttpSession {
     if (answer.status !== 202) throw new HttpStatusError(answer.status, answer.body, 'POST /messages');
   }
 
-  async requestPush(request: PushRequest): Promise<void> {
-    const answer = await this.request('POST', this.path(ROUTES.push), JSON.stringify(request), 'application/json');
+  async requestPush(request: PushRequest, clientId = this.clientId): Promise<void> {
+    const answer = await this.request('POST', `${ROUTES.push}?client=${encodeURIComponent(clientId)}`, JSON.stringify(request), 'application/json');
     if (answer.status !== 202) throw new HttpStatusError(answer.status, answer.body, 'POST /push');
   }
 

@@ -39,7 +39,7 @@ abstract class PollClient implements TransportClient {
   protected abstract pauseMs(startedAtMs: number): number;
 
   async connect(): Promise<void> {
-    await this.session.register();
+    this.session.clientId = await this.session.register();
     this.loop = this.pollForever();
   }
 

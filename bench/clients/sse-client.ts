@@ -38,7 +38,7 @@ export class SseClient implements TransportClient {
 
   /** Resolves once the first stream is open (its response headers arrived). */
   async connect(): Promise<void> {
-    await this.session.register();
+    this.session.clientId = await this.session.register();
     await new Promise<void>((resolve, reject) => {
       this.streams = this.streamForever(resolve, reject);
     });

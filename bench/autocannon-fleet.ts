@@ -1,0 +1,203 @@
+/**
+ * Short-poll clients driven by autocannon, where it can express the behaviour:
+ * - echo at full speed: each connection is one client that POSTs a message, then GETs its
+ *   mailbox, again and again (closed loop, one message in flight);
+ * - a fleet polling once a second (push, idle, broadcast with a 1,000 ms poll interval):
+ *   autocannon's per-connection rate of one request per second.
+ * Each connection gets its own client id through autocannon's setupClient hook, and its
+ * socket is tapped from the first byte (see wire.ts), exactly as the wirecost clients' are.
+ * Registration and push requests go through one shared HTTP session (setup bytes).
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { ROUTES, clockNowMs, encodeEchoMessage, type PollResponse } from '../servers/contract.ts';
+import { HttpSession } from './clients/http-session.ts';
+import { countError, newClientWire, openTappedConnection, type ClientWire, type PollCounts } from './clients/transport-client.ts';
+import { ClientRecord, FleetRecorder, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
+import { clientOptionsFor, pushCount, type FleetPlan } from './fleet.ts';
+import type { RunConfig } from './result.ts';
+
+/** After autocannon stops: the pause before each round of collecting polls, and the limit. */
+const DRAIN_POLL_MS = 100;
+const DRAIN_LIMIT_MS = 3_000;
+
+/** The poll interval autocannon can keep: one request per connection per second. */
+export const AUTOCANNON_POLL_INTERVAL_MS = 1000;
+
+/** Whether autocannon can drive this run (see the header comment). */
+export function autocannonCanDrive(config: RunConfig): boolean {
+  if (config.transport !== 'short-poll' || config.target !== undefined) return false;
+  if (config.scenario === 'echo') return config.targetRatePerSecond === 0 && config.inFlight === 1;
+  return config.pollIntervalMs === AUTOCANNON_POLL_INTERVAL_MS;
+}
+
+/** One autocannon connection: a short-poll client of its own. */
+interface Member {
+  id: string;
+  localAddress?: string;
+  record: ClientRecord;
+  wire: ClientWire;
+  polls: PollCounts;
+  errors: Map<string, number>;
+  lastId: number;
+}
+
+/** The parts of autocannon's Client this fleet relies on (autocannon 8 and 9, lib/httpClient.js). */
+interface AutocannonClient {
+  _connect(): void;
+  setRequests(requests: autocannon.Request[]): void;
+}
+
+export class AutocannonFleet implements FleetHandle {
+  private readonly recorder: FleetRecorder;
+  private readonly session: HttpSession;
+  private readonly sessionWire: ClientWire;
+  private readonly members: Member[] = [];
+  private windowUtilization = 0;
+
+  constructor(private readonly plan: FleetPlan) {
+    this.recorder = new FleetRecorder(plan.config);
+    const options = clientOptionsFor(plan, 0);
+    this.sessionWire = newClientWire(options);
+    this.session = new HttpSession(options, this.sessionWire);
+  }
+
+  private get config(): RunConfig {
+    return this.plan.config;
+  }
+
+  async connect(): Promise<void> {
+    for (let index = 0; index < this.plan.clients; index++) {
+      const id = await this.session.register();
+      const options = clientOptionsFor(this.plan, index + 1);
+      this.members.push({
+        id,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        record: new ClientRecord(),
+        wire: newClientWire(options),
+        polls: { total: 0, empty: 0 },
+        errors: new Map(),
+        lastId: 0,
+      });
+    }
+  }
+
+  async run(window: FleetWindow): Promise<void> {
+    this.recorder.window = window;
+    const eluStart = performance.eventLoopUtilization();
+    if (this.config.scenario === 'push') {
+      const count = pushCount(this.config, window);
+      for (const member of this.members) {
+        member.record.pushExpected = count;
+        await this.session.requestPush({ ratePerSecond: this.config.pushRatePerSecond, sizeBytes: this.config.payloadBytes, count }, member.id);
+      }
+    }
+    let next = 0;
+    const echo = this.config.scenario === 'echo';
+    await autocannon({
+      url: `http://${this.plan.client.host}:${this.plan.client.port}`,
+      connections: this.members.length,
+      duration: Math.max(0.1, (window.endMs - clockNowMs()) / 1000),
+      pipelining: 1,
+      ...(echo ? {} : { connectionRate: 1000 / AUTOCANNON_POLL_INTERVAL_MS }),
+      setupClient: (client) => {
+        const member = this.members[next];
+        next += 1;
+        if (member === undefined) throw new Error('autocannon opened more connections than there are clients');
+        this.tap(client as unknown as AutocannonClient, member);
+        (client as unknown as AutocannonClient).setRequests(echo ? [this.echoRequest(member), this.pollRequest(member)] : [this.pollRequest(member)]);
+      },
+    });
+    this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
+  }
+
+  async finish(broadcastEvents: number): Promise<FleetResult> {
+    // autocannon has stopped: polls from the shared session collect what is still in the mailboxes
+    const records = this.members.map((member) => member.record);
+    const deadline = performance.now() + DRAIN_LIMIT_MS;
+    do {
+      await sleep(DRAIN_POLL_MS);
+      for (const member of this.members) await this.pollOnce(member).catch((error: unknown) => countError(member.errors, error));
+    } while (this.recorder.outstanding(records, broadcastEvents) > 0 && performance.now() < deadline);
+    await this.session.close();
+    const clients = this.members.map((member) => ({ wire: member.wire, polls: member.polls, errors: member.errors }));
+    return this.recorder.summarize(
+      this.members.map((member) => member.record),
+      [{ wire: this.sessionWire, polls: { total: 0, empty: 0 }, errors: new Map() }, ...clients],
+      broadcastEvents,
+      this.windowUtilization,
+    );
+  }
+
+  /** Every connection autocannon opens for this member goes through the tap, from its first byte. */
+  private tap(client: AutocannonClient, member: Member): void {
+    const connect = client._connect.bind(client);
+    client._connect = () => {
+      const original = net.connect;
+      // autocannon calls net.connect(port, host) inside _connect and writes at once: hand it a tapped socket
+      net.connect = ((port: number, host: string) => {
+        net.connect = original;
+        return openTappedConnection(member.wire, 'http', {
+          port,
+          host,
+          noDelay: true,
+          ...(member.localAddress === undefined ? {} : { localAddress: member.localAddress }),
+        });
+      }) as typeof net.connect;
+      try {
+        connect();
+      } finally {
+        net.connect = original;
+      }
+    };
+  }
+
+  private echoRequest(member: Member): autocannon.Request {
+    return {
+      method: 'POST',
+      setupRequest: (request) => {
+        const seq = this.recorder.nextEcho(member.record, clockNowMs());
+        return {
+          ...request,
+          method: 'POST',
+          path: `${ROUTES.messages}?client=${member.id}`,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: encodeEchoMessage(seq, this.config.payloadBytes),
+        };
+      },
+      onResponse: (status, body) => {
+        if (status !== 202) countError(member.errors, new Error(`POST /messages answered ${status}: ${body.slice(0, 200)}`));
+      },
+    };
+  }
+
+  private pollRequest(member: Member): autocannon.Request {
+    return {
+      method: 'GET',
+      setupRequest: (request) => ({ ...request, method: 'GET', path: `${ROUTES.messages}?client=${member.id}&after=${member.lastId}`, headers: {}, body: '' }),
+      onResponse: (status, body) => this.polled(member, status, body, clockNowMs()),
+    };
+  }
+
+  private async pollOnce(member: Member): Promise<void> {
+    const answer = await this.session.request('GET', `${ROUTES.messages}?client=${member.id}&after=${member.lastId}`);
+    this.polled(member, answer.status, answer.body, clockNowMs());
+  }
+
+  private polled(member: Member, status: number, body: string, receivedAtMs: number): void {
+    if (status !== 200) {
+      countError(member.errors, new Error(`GET /messages answered ${status}: ${body.slice(0, 200)}`));
+      return;
+    }
+    const { messages } = JSON.parse(body) as PollResponse;
+    member.polls.total += 1;
+    if (messages.length === 0) member.polls.empty += 1;
+    for (const message of messages) {
+      if (message.id <= member.lastId) continue;
+      member.lastId = message.id;
+      this.recorder.receive(member.record, message.data, receivedAtMs);
+    }
+  }
+}
