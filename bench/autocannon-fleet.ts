@@ -47,7 +47,31 @@ interface Member {
 /** The parts of autocannon's Client this fleet relies on (autocannon 8 and 9, lib/httpClient.js). */
 interface AutocannonClient {
   _connect(): void;
+  destroy(): void;
   setRequests(requests: autocannon.Request[]): void;
+  destroyed: boolean;
+  reqsMade: number;
+  responseMax: number | undefined;
+  pipelinedRequests: { size(): number };
+}
+
+/** autocannon checks whether every client is done at each sample: often, so it ends on time. */
+const STOP_CHECK_MS = 50;
+/** How long a stopping client waits for the answer to its last request. */
+const LAST_ANSWER_GRACE_MS = 2_000;
+
+/**
+ * Ends every client at the end of the window without cutting a request off: a client with a
+ * request in flight ends once its answer is in (autocannon's own duration would destroy the
+ * socket at once; the answer would cross the wire unread and its messages look lost).
+ */
+function endAfterAnswers(clients: AutocannonClient[]): void {
+  for (const client of clients) {
+    if (client.destroyed) continue;
+    if (client.pipelinedRequests.size() === 0) client.destroy();
+    else client.responseMax = client.reqsMade; // autocannon ends the client instead of sending another request
+  }
+  setTimeout(() => clients.forEach((client) => client.destroyed || client.destroy()), LAST_ANSWER_GRACE_MS).unref();
 }
 
 export class AutocannonFleet implements FleetHandle {
@@ -96,20 +120,26 @@ export class AutocannonFleet implements FleetHandle {
     }
     let next = 0;
     const echo = this.config.scenario === 'echo';
+    const clients: AutocannonClient[] = [];
+    const windowEnd = setTimeout(() => endAfterAnswers(clients), Math.max(0, window.endMs - clockNowMs()));
     await autocannon({
       url: `http://${this.plan.client.host}:${this.plan.client.port}`,
       connections: this.members.length,
-      duration: Math.max(0.1, (window.endMs - clockNowMs()) / 1000),
+      // the window's end ends the clients (endAfterAnswers); this duration only bounds a stuck run
+      duration: (window.endMs - clockNowMs()) / 1000 + LAST_ANSWER_GRACE_MS / 1000 + 5,
       pipelining: 1,
+      sampleInt: STOP_CHECK_MS,
       ...(echo ? {} : { connectionRate: 1000 / AUTOCANNON_POLL_INTERVAL_MS }),
       setupClient: (client) => {
         const member = this.members[next];
         next += 1;
         if (member === undefined) throw new Error('autocannon opened more connections than there are clients');
+        clients.push(client as unknown as AutocannonClient);
         this.tap(client as unknown as AutocannonClient, member);
         (client as unknown as AutocannonClient).setRequests(echo ? [this.echoRequest(member), this.pollRequest(member)] : [this.pollRequest(member)]);
       },
     });
+    clearTimeout(windowEnd);
     this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
   }
 
