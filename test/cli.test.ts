@@ -1,0 +1,126 @@
+/** npm run bench's command line: what it accepts, what it refuses, and a whole small run. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseBenchArgs, UsageError } from '../bench/cli.ts';
+import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
+import type { Results } from '../bench/result.ts';
+import type { ByteSplit } from '../bench/wire.ts';
+
+function bench(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('bench command line', () => {
+  it('refuses unknown options and impossible values with exit code 2 and a clear message', () => {
+    for (const [args, message] of [
+      [['--bogus'], /Unknown option '--bogus'/],
+      [['--transports', 'carrier-pigeon'], /unknown transport "carrier-pigeon"/],
+      [['--clients', '0'], /--clients must be a whole number above 0/],
+      [['--duration=-1'], /--duration must be a number above 0/],
+      [['--duration', '-1'], /argument is ambiguous/],
+      [['--payload', '12 parsecs'], /--payload: "12 parsecs" is not a size/],
+      [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
+    ] as const) {
+      const result = bench([...args]);
+      assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /Usage: npm run bench/);
+    }
+  });
+
+  it('documents every option in --help', () => {
+    const result = bench(['--help']);
+    assert.equal(result.status, 0);
+    for (const option of [
+      '--quick',
+      '--transports',
+      '--scenarios',
+      '--clients',
+      '--payload',
+      '--duration',
+      '--rate',
+      '--push-rate',
+      '--poll-interval',
+      '--target',
+      '--workers',
+      '--out',
+    ]) {
+      assert.ok(result.stdout.includes(option), option);
+    }
+  });
+
+  it('narrows the suite with its options and names each run by what it is', () => {
+    const options = parseBenchArgs(['--transports', 'websocket,short-poll', '--scenarios', 'echo', '--clients', '50', '--duration', '5', '--payload', '64']);
+    assert.notEqual(options, 'help');
+    if (options === 'help') return;
+    const runs = resolveSuite(SUITES[options.suite], options.overrides);
+    assert.deepEqual(runs.map(runId).sort(), ['echo/short-poll/64B/c50', 'echo/websocket/64B/c50']);
+    assert.ok(runs.every((run) => run.durationSeconds === 5));
+    assert.equal(runs.find((run) => run.transport === 'short-poll')?.engine, 'autocannon');
+    assert.equal(parseSize('64KiB'), 65_536);
+    assert.equal(parseSize('1KB'), 1000);
+    assert.throws(() => parseBenchArgs(['--workers', '1.5']), UsageError);
+  });
+
+  it('runs the named runs and writes results.json with every field', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'wirecost-bench-'));
+    const result = bench([
+      '--transports',
+      'websocket,short-poll',
+      '--scenarios',
+      'echo',
+      '--clients',
+      '3',
+      '--duration',
+      '0.5',
+      '--warmup',
+      '0.2',
+      '--payload',
+      '64',
+      '--out',
+      out,
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /echo\/websocket\/64B\/c3/);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    assert.equal(results.schemaVersion, 1);
+    for (const field of ['node', 'cpuModel', 'cores', 'os', 'packages', 'gitCommit', 'startedAt']) assert.ok(field in results.environment, field);
+    assert.equal(results.runs.length, 2);
+    for (const run of results.runs) {
+      assert.equal(run.state, 'completed');
+      if (run.state !== 'completed') continue;
+      for (const field of [
+        'id',
+        'scenario',
+        'transport',
+        'target',
+        'clients',
+        'payloadBytes',
+        'durationSeconds',
+        'config',
+        'messages',
+        'bytes',
+        'connections',
+        'latencyMs',
+        'throughput',
+        'server',
+        'driver',
+        'histogram',
+      ]) {
+        assert.ok(field in run, field);
+      }
+      for (const direction of ['up', 'down'] as const) {
+        const split: ByteSplit = run.bytes[direction];
+        assert.equal(split.total, split.payload + split.headers + split.framing + split.setup);
+      }
+      assert.ok(run.target.startsWith(run.transport === 'websocket' ? 'ws://127.0.0.1:' : 'http://127.0.0.1:'));
+      assert.equal(typeof run.driver.saturated, 'boolean');
+    }
+    assert.deepEqual(results.samples.map((sample) => sample.transport).sort(), ['short-poll', 'websocket']);
+  });
+});

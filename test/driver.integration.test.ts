@@ -1,0 +1,172 @@
+/** The driver's known answers: frame and header bytes, delivery accounting, every scenario on every transport. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocketServer } from 'ws';
+import { TRANSPORTS, encodeServerEvent, clockNowMs } from '../servers/contract.ts';
+import { createClient } from '../bench/clients/index.ts';
+import { runScenario } from '../bench/engine.ts';
+import { RUN_DEFAULTS } from '../bench/scenarios.ts';
+import { SCENARIOS, type CompletedRun, type RunConfig, type RunResult } from '../bench/result.ts';
+import { emptyWireBytes, addWireBytes, type WireBytes } from '../bench/wire.ts';
+import { clientOptions, withServer, RecordingClient } from './helpers.ts';
+
+function completed(result: RunResult): CompletedRun {
+  assert.equal(result.state, 'completed', result.state === 'failed' ? result.error : '');
+  return result as CompletedRun;
+}
+
+/** The bytes a client moved between two snapshots. */
+function delta(after: WireBytes, before: WireBytes): WireBytes {
+  const result = emptyWireBytes();
+  addWireBytes(result, after);
+  for (const direction of ['up', 'down'] as const)
+    for (const kind of ['total', 'payload', 'headers', 'framing', 'setup'] as const) result[direction][kind] -= before[direction][kind];
+  return result;
+}
+
+function snapshot(bytes: WireBytes): WireBytes {
+  const copy = emptyWireBytes();
+  addWireBytes(copy, bytes);
+  return copy;
+}
+
+const context = { serverCommand: [], localAddresses: [], emit: () => {} };
+
+describe('known answers', () => {
+  for (const [size, upHeader, downHeader] of [
+    [10, 6, 2],
+    [126, 8, 4],
+    [65_536, 14, 10],
+  ] as const) {
+    it(`a ${size}-byte WebSocket message costs ${upHeader} bytes of framing up; its reply ${downHeader} down`, async () => {
+      await withServer('websocket', [], async (server) => {
+        const client = createClient('websocket', clientOptions(server));
+        const recording = new RecordingClient(client);
+        await client.connect();
+        const before = snapshot(client.wire.bytes);
+        await client.send('m'.repeat(size));
+        await recording.waitFor(1);
+        const moved = delta(client.wire.bytes, before);
+        const replyBytes = size + 'Received:  '.length;
+        assert.deepEqual(moved.up, { total: upHeader + size, payload: size, headers: 0, framing: upHeader, setup: 0 });
+        // the reply is 11 bytes longer than the message: 21 bytes (2-byte header), 137 (4), 65,547 (10)
+        assert.deepEqual(moved.down, { total: downHeader + replyBytes, payload: replyBytes, headers: 0, framing: downHeader, setup: 0 });
+        await client.close();
+      });
+    });
+  }
+
+  it("a short-poll round trip's header bytes equal the heads of the raw request and response", async () => {
+    await withServer('short-poll', [], async (server) => {
+      const client = createClient('short-poll', clientOptions(server, { pollIntervalMs: 60_000, captureBytes: 1 << 16 }));
+      await client.connect(); // registers and polls once (empty)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const capture = client.wire.capture!;
+      const up = capture.bytes('up').toString('latin1');
+      const down = capture.bytes('down').toString('latin1');
+      // on the one keep-alive connection: POST /clients (setup), then GET /messages (headers)
+      const requests = up.split(/(?=POST |GET )/);
+      const responses = down.split(/(?=HTTP\/1\.1 )/);
+      assert.equal(requests.length, 2);
+      assert.equal(responses.length, 2);
+      const head = (message: string): number => message.indexOf('\r\n\r\n') + 4;
+      assert.match(requests[1]!, /^GET \/messages\?client=[\w-]+&after=0 HTTP\/1\.1\r\n/);
+      assert.equal(client.wire.bytes.up.headers, head(requests[1]!));
+      assert.equal(client.wire.bytes.up.setup, requests[0]!.length);
+      assert.equal(client.wire.bytes.down.headers, head(responses[1]!));
+      assert.equal(client.wire.bytes.down.framing, responses[1]!.length - head(responses[1]!), 'the empty list {"messages":[]} is all framing');
+      assert.equal(client.wire.bytes.down.setup, responses[0]!.length);
+      await client.close();
+    });
+  });
+});
+
+describe('delivery accounting', () => {
+  it('catches a server that drops, duplicates and reorders', async () => {
+    // A faulty WebSocket server: asked for 8 pushes, it sends 1 2 2 4 3 6 8 (5 and 7 never).
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (ws) => {
+      ws.on('message', (_data, isBinary) => {
+        if (!isBinary) return;
+        for (const seq of [1, 2, 2, 4, 3, 6, 8]) ws.send(encodeServerEvent({ kind: 'push', seq, sentAtMs: clockNowMs() }, 32));
+      });
+    });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const port = (wss.address() as { port: number }).port;
+    try {
+      const config: RunConfig = {
+        ...RUN_DEFAULTS,
+        scenario: 'push',
+        transport: 'websocket',
+        clients: 1,
+        warmupSeconds: 0,
+        durationSeconds: 0.8,
+        pushRatePerSecond: 10,
+        payloadBytes: 32,
+        target: `ws://127.0.0.1:${port}/`,
+      };
+      const run = completed(await runScenario(config, context));
+      assert.equal(run.messages.expected, 8);
+      assert.equal(run.messages.received, 6);
+      assert.equal(run.messages.lost, 2);
+      assert.equal(run.messages.duplicated, 1);
+      assert.equal(run.messages.reordered, 1);
+      assert.equal(run.messages.clientsWithLoss, 1);
+      assert.ok(run.warnings.some((warning) => /2 messages LOST/.test(warning)));
+    } finally {
+      wss.close();
+    }
+  });
+});
+
+describe('every scenario on every transport', () => {
+  for (const transport of TRANSPORTS) {
+    for (const scenario of SCENARIOS) {
+      it(`${scenario} over ${transport}`, async () => {
+        const config: RunConfig = {
+          ...RUN_DEFAULTS,
+          scenario,
+          transport,
+          clients: 3,
+          payloadBytes: 100,
+          warmupSeconds: 0.2,
+          durationSeconds: 0.5,
+          pushRatePerSecond: 20,
+          pollIntervalMs: 50,
+          broadcastEvents: 2,
+        };
+        const run = completed(await runScenario(config, context));
+        assert.deepEqual(run.socketBytes, { up: run.bytes.up.total, down: run.bytes.down.total });
+        assert.equal(run.messages.lost + run.messages.duplicated + run.messages.reordered, 0, JSON.stringify(run.messages));
+        if (scenario !== 'idle') {
+          assert.ok(run.messages.received > 0);
+          assert.equal(run.messages.received, run.messages.expected);
+          assert.ok(run.latencyMs.count > 0 && run.latencyMs.p50 > 0);
+        }
+        if (scenario === 'broadcast') assert.equal(run.messages.expected, 2 * 3);
+        assert.ok(run.server.cpuSeconds > 0);
+        assert.ok(run.connections.perClient >= 1);
+        if (transport === 'websocket' || transport === 'tcp') assert.equal(run.connections.perClient, 1);
+      });
+    }
+  }
+
+  it('spreads clients over worker threads and merges their results exactly', async () => {
+    const config: RunConfig = {
+      ...RUN_DEFAULTS,
+      scenario: 'push',
+      transport: 'websocket',
+      clients: 4,
+      workers: 2,
+      warmupSeconds: 0.2,
+      durationSeconds: 0.5,
+      pushRatePerSecond: 20,
+    };
+    const run = completed(await runScenario(config, context));
+    assert.equal(run.connections.opened, 4);
+    assert.equal(run.messages.lost, 0);
+    assert.equal(run.messages.received, run.messages.expected);
+    assert.equal(run.latencyMs.count, run.throughput.messagesInWindow);
+    assert.deepEqual(run.socketBytes, { up: run.bytes.up.total, down: run.bytes.down.total });
+  });
+});
