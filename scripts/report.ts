@@ -1,0 +1,92 @@
+/**
+ * npm run report: renders the report of a results.json again, from the file alone, or compares
+ * two runs. Exit codes: 0 done, 2 wrong usage or unreadable input.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SCHEMA_VERSION, type Results } from '../bench/result.ts';
+import { writeCompareReport, writeReport } from './report/write.ts';
+
+const USAGE = [
+  'Usage: npm run report -- <results.json> [--out <dir>]',
+  '       npm run report -- --compare <a/results.json> <b/results.json> [--out <dir>]',
+  '',
+  '  <results.json>      writes report.md and charts/*.svg (default: next to the results file)',
+  '  --compare a b       writes compare.md: the runs of b against those of a, matched by id',
+  '                      (default: next to b)',
+  '  --out <dir>         where the report goes',
+  '  --help              this text',
+].join('\n');
+
+class UsageError extends Error {}
+
+interface Command {
+  files: string[];
+  compare: boolean;
+  out: string | undefined;
+}
+
+const OPTIONS = { out: { type: 'string' }, compare: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+function parseCommand(args: string[]): Command | 'help' {
+  const parse = () => parseArgs({ args, strict: true, allowPositionals: true, options: OPTIONS });
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed.values.help === true) return 'help';
+  const compare = parsed.values.compare === true;
+  if (parsed.positionals.length !== (compare ? 2 : 1)) {
+    throw new UsageError(compare ? '--compare takes two results files' : 'give one results file (or --compare and two)');
+  }
+  return { files: parsed.positionals, compare, out: parsed.values.out };
+}
+
+/** Reads a results file, checking that it is one (its schema version and its runs). */
+function loadResults(file: string): Results {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const record = value as Partial<Results> | null;
+  if (record === null || typeof record !== 'object' || record.schemaVersion !== SCHEMA_VERSION || !Array.isArray(record.runs)) {
+    throw new UsageError(`${file} is not a wirecost results file of schema version ${SCHEMA_VERSION}`);
+  }
+  return value as Results;
+}
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const command = parseCommand(args);
+    if (command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const [first = '', second = ''] = command.files;
+    const written = command.compare
+      ? await writeCompareReport(loadResults(first), loadResults(second), { a: first, b: second }, command.out ?? path.dirname(second))
+      : await writeReport(loadResults(first), command.out ?? path.dirname(first));
+    process.stdout.write(`report: ${written}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`report: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,94 @@
+/** The section on the textbook's claims: a verdict table, then the handshake and a frame worked through. */
+import type { Results } from '../../bench/result.ts';
+import type { HandshakeSteps } from '../../servers/handshake.ts';
+import { lighterHeadersClaim, oneConnectionClaim, pollingWasteClaim, serverPushClaim } from './claims.ts';
+import { framingClaim, type SampledFrame } from './framing-claim.ts';
+import { handshakeClaim } from './handshake-claim.ts';
+import { bold, code, table } from './markdown.ts';
+import type { ClaimVerdict } from './verdict.ts';
+import { HIXIE_FRAMING_BYTES } from './websocket-frame.ts';
+
+/** Every claim's verdict, in the report's order (pure; the tests read it). */
+export function claimVerdicts(results: Results): ClaimVerdict[] {
+  return [
+    oneConnectionClaim(results),
+    serverPushClaim(results),
+    lighterHeadersClaim(results),
+    pollingWasteClaim(results),
+    handshakeClaim(results).verdict,
+    framingClaim(results).verdict,
+  ];
+}
+
+function stepsTable(steps: HandshakeSteps): string {
+  return table(
+    ['step', 'value'],
+    [
+      ['Sec-WebSocket-Key', code(steps.key)],
+      ['key + GUID (RFC 6455 §4.2.2)', code(steps.concatenated)],
+      ['SHA-1 of that, hex', code(steps.sha1Hex)],
+      ['base64 of the SHA-1: Sec-WebSocket-Accept', code(steps.accept)],
+    ],
+  );
+}
+
+function handshakeDetail(results: Results): string {
+  const { textbook, live } = handshakeClaim(results);
+  const parts = ['### 5. The handshake, recomputed', "The textbook's key, step by step (computed with `servers/handshake.ts`):", stepsTable(textbook)];
+  if (typeof live === 'string') {
+    parts.push(`The live upgrade: not measured in this run (${live}).`);
+  } else {
+    parts.push(
+      `The live upgrade of this run: ${code(live.requestLine)} answered by ${code(live.responseLine)} with Sec-WebSocket-Accept ` +
+        `${code(live.acceptOnWire)}. Recomputed from its key (computed):`,
+      stepsTable(live.steps),
+      live.matches ? 'The recomputed value matches the one the server sent.' : bold('The recomputed value does NOT match the one the server sent.'),
+    );
+  }
+  return parts.join('\n\n');
+}
+
+function frameDetail(frame: SampledFrame): string {
+  const who = frame.direction === 'down' ? 'The first frame the server sent (down)' : 'The first masked frame the client sent (up)';
+  const fields = table(
+    ['bytes', 'hex', 'field', 'value'],
+    frame.fields.map((field) => [field.from === field.to ? String(field.from) : `${field.from}–${field.to}`, code(field.hex), field.field, field.value]),
+    ['right', 'left', 'left', 'left'],
+  );
+  return [
+    `${who}, at byte ${frame.sampleOffset} of the sample: ${frame.header.headerBytes} bytes of framing (RFC 6455).`,
+    fields,
+    `The same text as hixie-76 framed it: ${code(frame.hixieHex)}: ${HIXIE_FRAMING_BYTES} bytes of framing (0x00 before, 0xFF after), ` +
+      `${frame.header.payloadBytes + HIXIE_FRAMING_BYTES} bytes in all (computed: payload + ${HIXIE_FRAMING_BYTES}) against ` +
+      `${frame.header.payloadBytes + frame.header.headerBytes} (payload + header).`,
+  ].join('\n\n');
+}
+
+function framingDetail(results: Results): string {
+  const { frames } = framingClaim(results);
+  const intro =
+    'The textbook frames each message as `\\x00`, the UTF-8 text, `\\xFF`. That is the framing of draft-hixie-thewebsocketprotocol-76, ' +
+    'an obsolete draft; RFC 6455 (2011) replaced it with a header of 2 to 14 bytes: FIN, three reserved bits, an opcode, a MASK bit, ' +
+    'a 7-bit payload length (126: a 16-bit length follows; 127: a 64-bit one), and, on frames from the client, a 4-byte masking key ' +
+    'with which every payload byte is XORed.';
+  if (frames.length === 0) return ['### 6. A frame on the wire', intro, 'No frame was captured in this run: not measured in this run.'].join('\n\n');
+  return ['### 6. A frame on the wire', intro, ...frames.map(frameDetail)].join('\n\n');
+}
+
+export function claimsSection(results: Results): string {
+  const verdicts = claimVerdicts(results);
+  const summary = table(
+    ['#', 'claim', 'verdict', 'figure from this run'],
+    verdicts.map((verdict, index) => [String(index + 1), verdict.claim, bold(verdict.verdict), verdict.figure]),
+  );
+  const rules = verdicts.map((verdict, index) => `${index + 1}. ${verdict.rule}`).join('\n');
+  return [
+    "## The textbook's claims",
+    "Each verdict is computed from this run's figures by the rule below it; the thresholds are constants of `scripts/report/claims.ts`.",
+    summary,
+    '**How each verdict is decided**:',
+    rules,
+    handshakeDetail(results),
+    framingDetail(results),
+  ].join('\n\n');
+}

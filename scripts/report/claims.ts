@@ -1,0 +1,186 @@
+/**
+ * The textbook's claims about WebSocket against polling, each decided from this run's figures.
+ * The thresholds are named below with the reason for each; the report prints them beside the
+ * verdicts. A results file in which WebSocket does worse turns the verdicts to "contradicted".
+ */
+import type { CompletedRun, Results } from '../../bench/result.ts';
+import type { TransportName } from '../../servers/contract.ts';
+import { FORMULAS, emptyPollShare, headersFramingPerMessage, totalBytesPerMessage } from './figures.ts';
+import { formatNumber, formatPercent, formatSignificant } from './format.ts';
+import { code } from './markdown.ts';
+import { POLLING_TRANSPORTS, completedRuns, sameWorkload } from './runs.ts';
+import { notMeasured, verdictOf, type ClaimVerdict } from './verdict.ts';
+
+/**
+ * Claim 1: at most this many connections per WebSocket client on average. Above 1 so that a rare
+ * reconnection (one per hundred clients) does not count as "more than one connection".
+ */
+export const ONE_CONNECTION_MAX_PER_CLIENT = 1.01;
+
+/**
+ * Claim 2: short polling's push latency (p50) must be at least this many times the push
+ * transports' for "the server can push" to make a difference a user would feel: an order of
+ * magnitude. Below it (but above 1) the push transports are faster, with a nuance.
+ */
+export const PUSH_LATENCY_RATIO_MIN = 10;
+
+/**
+ * Claim 3: "much lighter" headers: the polling transports' headers + framing per message must be
+ * at least this many times WebSocket's (an order of magnitude), and its total bytes per message
+ * must also be smaller ("less data crosses the network").
+ */
+export const LIGHTER_HEADERS_RATIO_MIN = 10;
+
+/** Claim 4: "most requests return nothing new": more than this share of short polls empty. */
+export const MOST_POLLS_EMPTY_SHARE = 0.5;
+
+/**
+ * Claim 4: "wastes bandwidth": short polling spends at least this many times the bytes WebSocket
+ * spends per delivered message for the same work (twice: half the bandwidth or more is waste).
+ */
+export const POLLING_WASTE_RATIO_MIN = 2;
+
+const SCENARIOS_WITH_MESSAGES = ['echo', 'push', 'broadcast'] as const;
+
+function ratioText(ratio: number): string {
+  return `${formatSignificant(ratio, 3)}×`;
+}
+
+function range(values: number[], decimals: number): string {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return low === high ? formatNumber(low, decimals) : `${formatNumber(low, decimals)}–${formatNumber(high, decimals)}`;
+}
+
+function connectionsText(runs: CompletedRun[], transport: TransportName): string | undefined {
+  const values = runs.filter((run) => run.transport === transport).map((run) => run.connections.perClient);
+  return values.length === 0 ? undefined : `${transport} ${range(values, 2)} (${values.length} run${values.length === 1 ? '' : 's'})`;
+}
+
+export function oneConnectionClaim(results: Results): ClaimVerdict {
+  const claim = 'A web client keeps one TCP connection (with WebSocket)';
+  const rule =
+    `Supported when every WebSocket run opened at most ${ONE_CONNECTION_MAX_PER_CLIENT} connections per client ` +
+    '(`connections.perClient`) and every polling run (short-poll, long-poll) opened more; a nuance when some polling run ' +
+    'also kept to as few (HTTP keep-alive reuses its connection); contradicted when WebSocket opened more.';
+  const websocket = completedRuns(results, { transports: ['websocket'] });
+  const polling = completedRuns(results, { transports: POLLING_TRANSPORTS });
+  if (websocket.length === 0 || polling.length === 0) return notMeasured(claim, rule, 'needs a completed WebSocket run and a completed polling run');
+  const websocketMax = Math.max(...websocket.map((run) => run.connections.perClient));
+  const fewestPolling = polling.reduce((best, run) => (run.connections.perClient < best.connections.perClient ? run : best));
+  const figure = [
+    `TCP connections per client: ${[...POLLING_TRANSPORTS, 'websocket' as const]
+      .map((transport) => connectionsText([...polling, ...websocket], transport))
+      .filter((text) => text !== undefined)
+      .join('; ')}.`,
+    `Fewest for polling: ${formatNumber(fewestPolling.connections.perClient, 2)} in ${code(fewestPolling.id)}.`,
+  ].join(' ');
+  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return { claim, verdict: 'contradicted', figure, rule };
+  return { claim, verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance', figure, rule };
+}
+
+export function serverPushClaim(results: Results): ClaimVerdict {
+  const claim = 'The server can push data (without waiting for the client to ask)';
+  const rule =
+    'Push runs of WebSocket and SSE against the short-poll push run with the same workload (clients, size, rate); short polling ' +
+    `only learns of news at its next poll. Supported when short-poll's p50 latency is at least ${PUSH_LATENCY_RATIO_MIN}× each push ` +
+    `transport's; a nuance when it is higher but by less; contradicted when it is not higher.`;
+  const pairs = completedRuns(results, { scenario: 'push', transports: ['websocket', 'sse'] })
+    .map((pushed) => ({ pushed, polled: sameWorkload(results, pushed, 'short-poll') }))
+    .filter((pair): pair is { pushed: CompletedRun; polled: CompletedRun } => pair.polled !== undefined)
+    .filter(({ pushed, polled }) => pushed.latencyMs.count > 0 && polled.latencyMs.count > 0);
+  if (pairs.length === 0) return notMeasured(claim, rule, 'needs push runs of short-poll and of WebSocket or SSE with the same workload');
+  const ratios = pairs.map(({ pushed, polled }) => polled.latencyMs.p50 / pushed.latencyMs.p50);
+  const figure = pairs
+    .map(
+      ({ pushed, polled }, index) =>
+        `${code(pushed.id)} p50 ${formatNumber(pushed.latencyMs.p50, 3)} ms against ${code(polled.id)} p50 ${formatNumber(polled.latencyMs.p50, 3)} ms ` +
+        `(polling every ${polled.config.pollIntervalMs} ms): ${ratioText(ratios[index] ?? 0)}`,
+    )
+    .join('; ');
+  const lowest = Math.min(...ratios);
+  return {
+    claim,
+    verdict: verdictOf([lowest > 1, lowest >= PUSH_LATENCY_RATIO_MIN]),
+    figure: `${figure} (computed: short-poll p50 / push p50).`,
+    rule,
+  };
+}
+
+export function lighterHeadersClaim(results: Results): ClaimVerdict {
+  const claim = 'Frames carry much lighter headers, so less data crosses the network';
+  const rule =
+    `Per message, headers + framing (${FORMULAS.headersFramingPerMessage}; setup is paid once per connection and left out), for ` +
+    `WebSocket against short-poll and long-poll runs with the same workload. Supported when polling's is at least ${LIGHTER_HEADERS_RATIO_MIN}× ` +
+    "WebSocket's in every pair and WebSocket's total bytes per message are smaller; a nuance when it is lighter but not by that much, " +
+    'or the total is not smaller; contradicted when WebSocket is not lighter.';
+  const pairs = completedRuns(results, { transports: ['websocket'] })
+    .filter((run) => (SCENARIOS_WITH_MESSAGES as readonly string[]).includes(run.scenario) && run.messages.received > 0)
+    .flatMap((websocket) => POLLING_TRANSPORTS.map((transport) => ({ websocket, polling: sameWorkload(results, websocket, transport) })))
+    .filter((pair): pair is { websocket: CompletedRun; polling: CompletedRun } => pair.polling !== undefined && pair.polling.messages.received > 0);
+  if (pairs.length === 0) return notMeasured(claim, rule, 'needs WebSocket and polling runs of the same workload');
+  const measured = pairs.map(({ websocket, polling }) => {
+    const websocketBytes = headersFramingPerMessage(websocket) ?? 0;
+    const pollingBytes = headersFramingPerMessage(polling) ?? 0;
+    return {
+      websocket,
+      polling,
+      websocketBytes,
+      pollingBytes,
+      ratio: websocketBytes === 0 ? (pollingBytes === 0 ? 1 : Infinity) : pollingBytes / websocketBytes,
+      lessData: (totalBytesPerMessage(websocket) ?? 0) < (totalBytesPerMessage(polling) ?? 0),
+    };
+  });
+  const lowest = measured.reduce((low, pair) => (pair.ratio < low.ratio ? pair : low));
+  const describe = (pair: (typeof measured)[number]): string =>
+    `${code(pair.websocket.id)} ${formatNumber(pair.websocketBytes, 1)} B against ${code(pair.polling.id)} ${formatNumber(pair.pollingBytes, 1)} B ` +
+    `(${ratioText(pair.ratio)})`;
+  const notLess = measured.filter((pair) => !pair.lessData);
+  const figure =
+    `Headers + framing per message over ${measured.length} pairs; the closest: ${describe(lowest)} (computed: polling / WebSocket). ` +
+    (notLess.length === 0
+      ? 'WebSocket sent fewer bytes per message in total in every pair.'
+      : `WebSocket did not send fewer bytes per message in total in ${notLess.length} pairs (e.g. ${code(notLess[0]?.websocket.id ?? '')}).`);
+  return {
+    claim,
+    verdict: verdictOf([lowest.ratio > 1, lowest.ratio >= LIGHTER_HEADERS_RATIO_MIN && notLess.length === 0]),
+    figure,
+    rule,
+  };
+}
+
+export function pollingWasteClaim(results: Results): ClaimVerdict {
+  const claim = 'Polling wastes bandwidth: most requests return nothing new';
+  const rule =
+    `Each short-poll run with news to deliver (push, broadcast) makes two tests: more than ${formatPercent(MOST_POLLS_EMPTY_SHARE, 0)} of its polls ` +
+    `empty (${FORMULAS.emptyPolls}), and at least ${POLLING_WASTE_RATIO_MIN}× the bytes per delivered message of the WebSocket run with the ` +
+    'same workload. Supported when every test holds, contradicted when none does, a nuance in between (how many polls find ' +
+    'nothing depends on the poll interval against the message rate).';
+  const runs = completedRuns(results, { transports: ['short-poll'] }).filter((run) => run.scenario === 'push' || run.scenario === 'broadcast');
+  const tests: boolean[] = [];
+  const lines: string[] = [];
+  for (const run of runs) {
+    const share = emptyPollShare(run);
+    const perMessage = totalBytesPerMessage(run);
+    if (share === undefined || perMessage === undefined) continue;
+    tests.push(share > MOST_POLLS_EMPTY_SHARE);
+    let line = `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty (${formatPercent(share)}), ${formatNumber(perMessage, 1)} B per delivered message`;
+    const websocket = sameWorkload(results, run, 'websocket');
+    const websocketPerMessage = websocket === undefined ? undefined : totalBytesPerMessage(websocket);
+    if (websocket !== undefined && websocketPerMessage !== undefined) {
+      const ratio = perMessage / websocketPerMessage;
+      tests.push(ratio >= POLLING_WASTE_RATIO_MIN);
+      line += `, ${ratioText(ratio)} the ${formatNumber(websocketPerMessage, 1)} B of ${code(websocket.id)}`;
+    }
+    lines.push(line);
+  }
+  if (tests.length === 0) return notMeasured(claim, rule, 'needs a short-poll push or broadcast run that delivered messages');
+  const idle = completedRuns(results, { scenario: 'idle', transports: ['short-poll'] }).filter((run) => run.polls.total > 0);
+  const idleLines = idle.map((run) => `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty with nothing to deliver`);
+  return {
+    claim,
+    verdict: verdictOf(tests),
+    figure: `${[...lines, ...idleLines].join('; ')} (computed: total bytes up + down / messages received).`,
+    rule,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Claim 5, the textbook's handshake example, recomputed; and the live upgrade of this run (from
+ * the WebSocket wire sample) checked the same way.
+ */
+import type { Results } from '../../bench/result.ts';
+import { handshakeSteps, type HandshakeSteps } from '../../servers/handshake.ts';
+import { code } from './markdown.ts';
+import { decodedSample, headerValue, splitHttpHead, startLine } from './samples.ts';
+import type { ClaimVerdict } from './verdict.ts';
+
+/** The textbook's example (quoted). */
+export const TEXTBOOK_KEY = 'f7cb4ezEAl6C3wRaU6JORA==';
+export const TEXTBOOK_ACCEPT = 'rE91AJhfC+6JdVcVXOGJEADEJdQ=';
+
+export interface LiveHandshake {
+  requestLine: string;
+  responseLine: string;
+  /** Sec-WebSocket-Accept as the server sent it. */
+  acceptOnWire: string;
+  steps: HandshakeSteps;
+  matches: boolean;
+}
+
+export interface HandshakeClaim {
+  verdict: ClaimVerdict;
+  textbook: HandshakeSteps;
+  /** A string when the sample has no usable upgrade: why. */
+  live: LiveHandshake | string;
+}
+
+/** The upgrade request and its 101 response from the WebSocket sample, or why there is none. */
+function liveHandshake(results: Results): LiveHandshake | string {
+  const sample = decodedSample(results, 'websocket');
+  if (sample === undefined) return 'no WebSocket wire sample in this run';
+  const request = splitHttpHead(sample.up);
+  const response = splitHttpHead(sample.down);
+  if (request === undefined || response === undefined) return 'the WebSocket sample does not hold a whole upgrade request and response';
+  const key = headerValue(request.head, 'Sec-WebSocket-Key');
+  const acceptOnWire = headerValue(response.head, 'Sec-WebSocket-Accept');
+  if (key === undefined || acceptOnWire === undefined) return 'the WebSocket sample has no Sec-WebSocket-Key or Sec-WebSocket-Accept header';
+  const steps = handshakeSteps(key);
+  return { requestLine: startLine(request.head), responseLine: startLine(response.head), acceptOnWire, steps, matches: steps.accept === acceptOnWire };
+}
+
+export function handshakeClaim(results: Results): HandshakeClaim {
+  const textbook = handshakeSteps(TEXTBOOK_KEY);
+  const live = liveHandshake(results);
+  const textbookHolds = textbook.accept === TEXTBOOK_ACCEPT;
+  const liveHolds = typeof live === 'string' || live.matches;
+  const liveText =
+    typeof live === 'string'
+      ? `live upgrade: not measured in this run (${live})`
+      : `live upgrade: key ${code(live.steps.key)}, the server sent ${code(live.acceptOnWire)}, recomputed ${code(live.steps.accept)}: ${live.matches ? 'they match' : 'they DO NOT match'}`;
+  return {
+    verdict: {
+      claim: `The handshake example: key ${code(TEXTBOOK_KEY)} gives Sec-WebSocket-Accept ${code(TEXTBOOK_ACCEPT)}`,
+      verdict: textbookHolds && liveHolds ? 'supported' : 'contradicted',
+      figure: `Recomputed (computed: base64(SHA-1(key + GUID))): ${code(textbook.accept)}, ${textbookHolds ? 'as the textbook says' : 'NOT what the textbook says'}; ${liveText}.`,
+      rule: "Supported when the recomputed accept value equals the textbook's and, where the run captured an upgrade, the one the server sent.",
+    },
+    textbook,
+    live,
+  };
+}

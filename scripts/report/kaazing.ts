@@ -1,0 +1,162 @@
+/**
+ * The Kaazing table (Lubbers and Greco, 2010, "A Quantum Leap in Scalability for the Web"): HTTP
+ * polling's header bytes against WebSocket's framing, scaled to many clients, as they published
+ * it and as this run's bytes (and a real browser's, when measured) make it.
+ */
+import type { CompletedRun, Results } from '../../bench/result.ts';
+import { browserFigures, browserPollBytes } from './browser.ts';
+import { BITS_PER_MEGABIT, FORMULAS, bandwidthMbps, wholeRunSeconds } from './figures.ts';
+import { formatInteger, formatNumber, formatSignificant } from './format.ts';
+import { code, table } from './markdown.ts';
+import { completedRuns } from './runs.ts';
+
+/** Their figures, quoted: header bytes of one poll (request and response) and framing bytes of one frame. */
+const KAAZING_POLL_BYTES = 871;
+const KAAZING_FRAME_BYTES = 2;
+/** Their table, quoted as printed (their Mbps is 2^20 bit/s). */
+const KAAZING_ROWS = [
+  { clients: 1_000, pollingMbps: '6.6', websocketMbps: '0.015' },
+  { clients: 10_000, pollingMbps: '66', websocketMbps: '0.153' },
+  { clients: 100_000, pollingMbps: '665', websocketMbps: '1.526' },
+] as const;
+
+/** Their case: every client polls (or receives a message) once a second. */
+const KAAZING_PUSH_RATE_PER_SECOND = 1;
+const KAAZING_POLL_INTERVAL_MS = 1000;
+
+const NOT_MEASURED = 'not measured in this run';
+const MBPS_DIGITS = 3;
+
+interface Chosen {
+  run: CompletedRun;
+  /** Whether it is the Kaazing case; if not, the report says that it fell back on another run. */
+  kaazing: boolean;
+}
+
+/** The run with the most clients among the Kaazing-like ones, else among all candidates. */
+function choose(candidates: CompletedRun[], isKaazing: (run: CompletedRun) => boolean): Chosen | undefined {
+  const most = (runs: CompletedRun[]): CompletedRun | undefined =>
+    runs.reduce<CompletedRun | undefined>((best, run) => (best === undefined || run.clients > best.clients ? run : best), undefined);
+  const kaazing = most(candidates.filter(isKaazing));
+  if (kaazing !== undefined) return { run: kaazing, kaazing: true };
+  const any = most(candidates);
+  return any === undefined ? undefined : { run: any, kaazing: false };
+}
+
+function kaazingPollRun(results: Results): Chosen | undefined {
+  const runs = completedRuns(results, { scenario: 'push', transports: ['short-poll'] }).filter((run) => run.polls.total > 0);
+  return choose(runs, (run) => run.config.pushRatePerSecond === KAAZING_PUSH_RATE_PER_SECOND && run.config.pollIntervalMs === KAAZING_POLL_INTERVAL_MS);
+}
+
+function kaazingWebSocketRun(results: Results): Chosen | undefined {
+  const runs = completedRuns(results, { scenario: 'push', transports: ['websocket'] }).filter((run) => run.messages.received > 0);
+  return choose(runs, (run) => run.config.pushRatePerSecond === KAAZING_PUSH_RATE_PER_SECOND);
+}
+
+/** Headers and framing, both ways, per poll: what a poll costs besides the messages it brings. */
+function pollOverheadBytes(run: CompletedRun): number {
+  const { up, down } = run.bytes;
+  return (up.headers + up.framing + down.headers + down.framing) / run.polls.total;
+}
+
+/** Headers and framing going down, per message: what a pushed message costs besides itself. */
+function frameOverheadBytes(run: CompletedRun): number {
+  return (run.bytes.down.headers + run.bytes.down.framing) / run.messages.received;
+}
+
+/** Bandwidth, in 2^20 bit/s, of `clients` each costing `bytes` once a second. */
+function kaazingMbps(bytes: number, clients: number): number {
+  return (bytes * 8 * clients * KAAZING_PUSH_RATE_PER_SECOND) / BITS_PER_MEGABIT;
+}
+
+/** Bytes as the formula shows them: whole counts as they are, averages to a tenth. */
+function bytesText(bytes: number): string {
+  return formatNumber(bytes, Number.isInteger(bytes) ? 0 : 1);
+}
+
+function computedCell(bytes: number, clients: number): string {
+  return `${formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS)} Mbps (computed: ${bytesText(bytes)} × 8 × ${formatInteger(clients)} / 2^20)`;
+}
+
+function choiceNote(chosen: Chosen | undefined, what: string, kaazingCase: string): string {
+  if (chosen === undefined) return `${what}: ${NOT_MEASURED} (no such run).`;
+  const fallback = chosen.kaazing ? '' : ` No run matched the Kaazing case (${kaazingCase}), so this is the one with the most clients.`;
+  return `${what}: from ${code(chosen.run.id)}.${fallback}`;
+}
+
+function bandwidthTable(quoted: (row: (typeof KAAZING_ROWS)[number]) => string, measuredBytes: number | undefined, browserBytes: number | undefined): string {
+  return table(
+    ['clients', 'quoted, 2010', 'this run', 'real browser'],
+    KAAZING_ROWS.map((row) => [
+      formatInteger(row.clients),
+      `${quoted(row)} Mbps (quoted)`,
+      measuredBytes === undefined ? NOT_MEASURED : computedCell(measuredBytes, row.clients),
+      browserBytes === undefined ? NOT_MEASURED : computedCell(browserBytes, row.clients),
+    ]),
+    ['right', 'right', 'right', 'right'],
+  );
+}
+
+/** For the client counts actually run: the average bandwidth of each short-poll and WebSocket push run. */
+function measuredBandwidthTable(results: Results): string {
+  const runs = completedRuns(results, { scenario: 'push', transports: ['short-poll', 'websocket'] });
+  if (runs.length === 0) return `Measured bandwidth: ${NOT_MEASURED} (no short-poll or WebSocket push run).`;
+  return table(
+    ['run', 'clients', 'bytes up + down (whole run)', 'seconds (warm-up + window)', `Mbps (measured: ${FORMULAS.mbps})`],
+    runs.map((run) => [
+      code(run.id),
+      formatInteger(run.clients),
+      `${formatInteger(run.bytes.up.total + run.bytes.down.total)} (measured)`,
+      formatNumber(wholeRunSeconds(run.config), 1),
+      `${formatSignificant(bandwidthMbps(run), MBPS_DIGITS)} (measured)`,
+    ]),
+    ['left', 'right', 'right', 'right', 'right'],
+  );
+}
+
+export function kaazingSection(results: Results): string {
+  const pollChoice = kaazingPollRun(results);
+  const frameChoice = kaazingWebSocketRun(results);
+  const browser = browserFigures(results);
+  const pollBytes = pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run);
+  const frameBytes = frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run);
+  const browserPoll = browser === undefined ? undefined : browserPollBytes(browser);
+  const browserLabel = browser === undefined ? '' : ` (${browser.name} ${browser.version})`;
+  const perUnit = table(
+    ['', 'quoted, 2010', 'this run', `real browser${browserLabel}`],
+    [
+      [
+        'HTTP polling: headers + framing per poll (B)',
+        `${KAAZING_POLL_BYTES} (quoted)`,
+        pollBytes === undefined ? NOT_MEASURED : `${formatNumber(pollBytes, 1)} (measured: (headers + framing, up + down) / polls)`,
+        browserPoll === undefined ? NOT_MEASURED : `${formatInteger(browserPoll)} (measured: poll request + response head)`,
+      ],
+      [
+        'WebSocket: headers + framing per message (B)',
+        `${KAAZING_FRAME_BYTES} (quoted)`,
+        frameBytes === undefined ? NOT_MEASURED : `${formatNumber(frameBytes, 1)} (measured: (headers + framing, down) / messages received)`,
+        browser === undefined ? NOT_MEASURED : `${formatInteger(browser.websocketFrameBytes)} (measured: framing of one frame)`,
+      ],
+    ],
+    ['left', 'right', 'right', 'right'],
+  );
+  return [
+    '## Kaazing: polling against WebSocket at scale',
+    `Lubbers and Greco (2010), "A Quantum Leap in Scalability for the Web", set ${KAAZING_POLL_BYTES} bytes of HTTP headers per poll ` +
+      `against ${KAAZING_FRAME_BYTES} bytes of framing per WebSocket frame, for ${KAAZING_ROWS.map((row) => formatInteger(row.clients)).join(', ')} ` +
+      `clients each polling (or receiving one message) once a second (quoted). Their Mbps is 2^20 bit/s: ${KAAZING_POLL_BYTES} × 8 × ` +
+      `${formatInteger(KAAZING_ROWS[0].clients)} / 2^20 = ${KAAZING_ROWS[0].pollingMbps}. Below, their figures as quoted, and the same tables ` +
+      "computed from the bytes this run measured and, when measured, a real browser's.",
+    perUnit,
+    [
+      choiceNote(pollChoice, 'This run, polling', `push 1 msg/s, polling every ${KAAZING_POLL_INTERVAL_MS} ms`),
+      choiceNote(frameChoice, 'This run, WebSocket', 'push 1 msg/s'),
+    ].join(' '),
+    '**HTTP polling**, one poll per client per second:',
+    bandwidthTable((row) => row.pollingMbps, pollBytes, browserPoll),
+    '**WebSocket**, one message per client per second:',
+    bandwidthTable((row) => row.websocketMbps, frameBytes, browser?.websocketFrameBytes),
+    '**Measured** for the client counts this run had (short-poll and WebSocket push runs, payload included):',
+    measuredBandwidthTable(results),
+  ].join('\n\n');
+}

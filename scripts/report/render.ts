@@ -1,0 +1,86 @@
+/**
+ * The report from a results file: the markdown (pure and synchronous) and the charts (specs
+ * built purely, rendered to SVG by vega, which is asynchronous).
+ */
+import { SCENARIOS, type Results, type ScenarioName } from '../../bench/result.ts';
+import { renderCharts, type RenderedChart } from './chart-render.ts';
+import { chartSpecs, type ChartSpec } from './chart-specs.ts';
+import { claimsSection } from './claims-section.ts';
+import { kaazingSection } from './kaazing.ts';
+import { bold, bullets, code, image } from './markdown.ts';
+import { methodSection } from './method.ts';
+import { scenarioTable } from './scenario-tables.ts';
+
+export interface ReportOptions {
+  /** Where the chart files are, relative to the markdown file. */
+  chartsDir?: string;
+}
+
+export interface RenderedReport {
+  markdown: string;
+  charts: RenderedChart[];
+}
+
+export const DEFAULT_CHARTS_DIR = 'charts';
+
+const SCENARIO_INTRO: Record<ScenarioName, string> = {
+  echo: "Each client sends a message and waits for the reply, `Received:  ` and the message, as the textbook's echo server answers.",
+  push: 'The server sends every client a stream of events at a steady rate, without being asked for each one.',
+  idle: 'Clients connect and stay connected; nothing is sent. This is what it costs to be ready for a message.',
+  broadcast: 'The server sends one event to every client at once, a few times over the window.',
+};
+
+const HOW_TO_READ = [
+  '## How to read this report',
+  'Each run drives a number of clients of one transport through one scenario and counts every byte their connections carried. ' +
+    '**Up** is from client to server, **down** from server to client. The bytes are exact TCP payload bytes, counted at the ' +
+    "driver's sockets (what the clients wrote and read; IP and TCP packet headers are not in them), and each byte is one of four kinds:",
+  bullets([
+    '**payload**: the bytes of the messages themselves, the same on every transport;',
+    '**headers**: the HTTP request and response heads that carry each message or poll;',
+    '**framing**: what a transport wraps around each message: WebSocket frame headers, SSE `data:` lines, the JSON around polled ' +
+      "messages, chunked encoding, the raw TCP transport's length prefixes, control frames;",
+    '**setup**: bytes spent to set a client up: registering it, the WebSocket upgrade handshake, the request that starts a push or a broadcast.',
+  ]),
+  'A figure taken from the results file as it is is *measured*; one derived from them says *computed* and gives its formula. ' +
+    'Latency is in milliseconds; "p50" is the median, "p99" the value 99% of messages beat.',
+].join('\n\n');
+
+/** Lines for the top of the report: what must not be missed. */
+function alerts(results: Results): string[] {
+  const failed = results.runs.filter((run) => run.state === 'failed');
+  const lossy = results.runs.filter((run) => run.state === 'completed' && run.messages.lost > 0);
+  const lines: string[] = [];
+  if (failed.length > 0) lines.push(bold(`${failed.length} of ${results.runs.length} runs FAILED: ${failed.map((run) => code(run.id)).join(', ')}.`));
+  if (lossy.length > 0) lines.push(bold(`Messages were LOST in ${lossy.length} runs: ${lossy.map((run) => code(run.id)).join(', ')}.`));
+  return lines;
+}
+
+function scenarioSection(results: Results, scenario: ScenarioName, charts: ChartSpec[], chartsDir: string): string | undefined {
+  const tableText = scenarioTable(results, scenario);
+  if (tableText === undefined) return undefined;
+  const images = charts.filter((chart) => chart.scenario === scenario).map((chart) => image(chart.alt, `${chartsDir}/${chart.fileName}`));
+  return [`### ${scenario}`, SCENARIO_INTRO[scenario], tableText, ...images].join('\n\n');
+}
+
+export function renderMarkdown(results: Results, options: ReportOptions = {}): string {
+  const chartsDir = options.chartsDir ?? DEFAULT_CHARTS_DIR;
+  const charts = chartSpecs(results);
+  const scenarios = SCENARIOS.map((scenario) => scenarioSection(results, scenario, charts, chartsDir)).filter((text) => text !== undefined);
+  return `${[
+    '# wirecost: what real-time transports cost on the wire',
+    `Results of ${code(results.environment.command)}, started ${results.environment.startedAt}: ${results.runs.length} runs.`,
+    ...alerts(results),
+    HOW_TO_READ,
+    methodSection(results),
+    '## Results by scenario',
+    ...scenarios,
+    claimsSection(results),
+    kaazingSection(results),
+  ].join('\n\n')}\n`;
+}
+
+/** The whole report. Deterministic: the same results give the same markdown and the same SVG. */
+export async function renderReport(results: Results, options: ReportOptions = {}): Promise<RenderedReport> {
+  return { markdown: renderMarkdown(results, options), charts: await renderCharts(chartSpecs(results)) };
+}

@@ -1,0 +1,68 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Results } from '../bench/result.ts';
+import { renderCompare } from '../scripts/report/compare.ts';
+
+const fixturePath = new URL('./fixtures/q3-results.json', import.meta.url).pathname;
+const q3 = JSON.parse(readFileSync(fixturePath, 'utf8')) as Results;
+
+describe('report: compare', () => {
+  const after = structuredClone(q3);
+  const push = after.runs.find((run) => run.id === 'push/websocket/1KiB/c10/r10');
+  assert.ok(push?.state === 'completed');
+  push.latencyMs = { ...push.latencyMs, p50: 0.23 };
+  after.environment = { ...after.environment, node: 'v22.0.0' };
+  const removed = after.runs.findIndex((run) => run.id === 'idle/tcp/c10');
+  const [idle] = after.runs.splice(removed, 1);
+  after.runs.push({ ...structuredClone(idle!), id: 'idle/tcp/c100' });
+  const markdown = renderCompare(q3, after, { a: 'a/results.json', b: 'b/results.json' });
+
+  it('shows the change of an altered figure, absolute and in percent', () => {
+    assert.match(markdown, /\| `push\/websocket\/1KiB\/c10\/r10` \| B\/msg up, total \|/);
+    assert.match(markdown, /\| latency p50 \(ms\) \| 0\.115 \| 0\.230 \| \+0\.115 \| \+100\.0% \|/);
+    assert.match(markdown, /\| latency p99 \(ms\) \| 0\.414 \| 0\.414 \| 0\.000 \| 0\.0% \|/);
+  });
+
+  it('lists runs added and removed', () => {
+    assert.match(markdown, /Only in A \(removed\): \n\n- `idle\/tcp\/c10`/);
+    assert.match(markdown, /Only in B \(added\): \n\n- `idle\/tcp\/c100`/);
+  });
+
+  it('shows both environments and what differs', () => {
+    assert.match(markdown, /\| Node \| v20\.20\.2 \| v22\.0\.0 \| \*\*no\*\* \|/);
+    assert.match(markdown, /\| CPU \| AMD EPYC \| AMD EPYC \| yes \|/);
+  });
+});
+
+describe('report: command line', () => {
+  // npx as a user would run it once; node with tsx's loader for the rest, which starts faster.
+  const tsx = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/report.ts', ...args], { encoding: 'utf8' });
+
+  it('exits 2 on an unknown option', () => {
+    const result = spawnSync('npx', ['tsx', 'scripts/report.ts', '--bogus'], { encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /report: Unknown option '--bogus'/);
+    assert.match(result.stderr, /Usage: npm run report/);
+  });
+
+  it('exits 2 on a missing file', () => {
+    const result = tsx(['no/such/results.json']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /cannot read no\/such\/results\.json/);
+  });
+
+  it('writes a comparison', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'wirecost-compare-'));
+    try {
+      const result = tsx(['--compare', fixturePath, fixturePath, '--out', out]);
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(existsSync(path.join(out, 'compare.md')));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,267 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { CompletedRun, Results } from '../bench/result.ts';
+import { claimVerdicts } from '../scripts/report/claims-section.ts';
+import { chartSpecs } from '../scripts/report/chart-specs.ts';
+import { renderCharts } from '../scripts/report/chart-render.ts';
+import { renderMarkdown } from '../scripts/report/render.ts';
+import { writeReport } from '../scripts/report/write.ts';
+
+/** The --quick suite as run on the project's machine (samples: the WebSocket one only). */
+function loadFixture(name: string): Results {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Results;
+}
+
+const q3 = loadFixture('q3-results.json');
+/** q3 with every WebSocket run made worse (see its suite.note). */
+const worse = loadFixture('q3-websocket-worse.json');
+
+function completedRun(results: Results, id: string): CompletedRun {
+  const run = results.runs.find((candidate) => candidate.id === id);
+  assert.ok(run !== undefined && run.state === 'completed', `no completed run ${id}`);
+  return run;
+}
+
+/** The cells of a run's row in its scenario table. */
+function rowCells(markdown: string, runId: string): string[] {
+  const results = markdown.slice(markdown.indexOf('## Results by scenario'));
+  const line = results.split('\n').find((text) => text.startsWith(`| \`${runId}\` |`));
+  assert.ok(line !== undefined, `no row for ${runId}`);
+  return line
+    .slice(2, -2)
+    .split(/(?<!\\) \| /)
+    .map((cell) => cell.trim());
+}
+
+describe('report: scenario tables', () => {
+  const markdown = renderMarkdown(q3);
+
+  it('splits bytes per message by kind (bytes / messages received)', () => {
+    // push/websocket: 150 messages; up 2300 = 0 + 0 + 140 + 2160; down 155530 = 153600 + 0 + 640 + 1290.
+    const cells = rowCells(markdown, 'push/websocket/1KiB/c10/r10');
+    assert.equal(cells[1], '15.3 (0.0 / 0.0 / 0.9 / 14.4)');
+    assert.equal(cells[2], '1,036.9 (1,024.0 / 0.0 / 4.3 / 8.6)');
+    assert.equal(cells[3], '1.03'); // (2300 + 155530) / 153600
+    assert.equal(cells[4], '1.00');
+    assert.equal(cells[5], '0.115 / 0.414 / 1.398');
+    assert.equal(cells[6], '100.0');
+    assert.equal(cells[7], '-'); // no polls
+    assert.equal(cells[8], '253.1'); // 0.037961 s / 150 × 10^6
+    assert.equal(cells[9], '83.8'); // 87867392 / 2^20
+    assert.equal(cells[10], '0 / 0 / 0');
+  });
+
+  it('shows the share of empty polls and the connections per client', () => {
+    const cells = rowCells(markdown, 'echo/short-poll/1KiB/c10');
+    assert.equal(cells[4], '1.40'); // 14 connections for 10 clients
+    assert.equal(cells[7], '7.6% (13 of 170)');
+  });
+
+  it('gives idle runs bytes per client per second over warm-up + window', () => {
+    // 20920 B up / 10 clients / (0.5 + 1) s; headers 20000 / 15, setup 920 / 15.
+    const cells = rowCells(markdown, 'idle/short-poll/c10/i100ms');
+    assert.equal(cells[1], '1,394.7 (0.0 / 1,333.3 / 0.0 / 61.3)');
+    assert.equal(cells[4], '100.0% (160 of 160)');
+  });
+
+  it('shows until the last client has a broadcast', () => {
+    const cells = rowCells(markdown, 'broadcast/short-poll/1KiB/c10/i100ms');
+    assert.equal(cells[6], '63.231 / 97.011');
+  });
+
+  it('lists warnings under the table', () => {
+    assert.match(markdown, /- `echo\/long-poll\/1KiB\/c10`: the driver was saturated \(event loop 95% busy\)/);
+  });
+
+  it('orders runs from short polling to raw TCP', () => {
+    const order = ['short-poll', 'long-poll', 'sse', 'websocket', 'tcp'].map((transport) => markdown.indexOf(`| \`push/${transport}/`));
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+    );
+  });
+
+  it('makes a failed run a FAILED row and a loss impossible to miss', () => {
+    const broken = structuredClone(q3);
+    const index = broken.runs.findIndex((run) => run.id === 'echo/sse/1KiB/c10');
+    const failed = broken.runs[index]!;
+    broken.runs[index] = {
+      state: 'failed',
+      id: failed.id,
+      scenario: failed.scenario,
+      transport: failed.transport,
+      config: failed.config,
+      error: 'server did not start',
+    };
+    const lossy = completedRun(broken, 'push/tcp/1KiB/c10/r10');
+    lossy.messages = { ...lossy.messages, lost: 3, clientsWithLoss: 2 };
+    const text = renderMarkdown(broken);
+    assert.deepEqual(rowCells(text, 'echo/sse/1KiB/c10').slice(0, 2), ['`echo/sse/1KiB/c10`', '**FAILED**: server did not start']);
+    assert.match(text, /\*\*1 of 20 runs FAILED: `echo\/sse\/1KiB\/c10`\.\*\*/);
+    assert.match(text, /\*\*`push\/tcp\/1KiB\/c10\/r10` LOST 3 of 150 expected messages \(2 clients lost at least one\)\*\*/);
+    assert.equal(rowCells(text, 'push/tcp/1KiB/c10/r10')[10], '**3** / 0 / 0');
+  });
+
+  it('escapes pipes in cells and keeps every table row as wide as its header', () => {
+    const piped = structuredClone(q3);
+    const run = piped.runs[0]!;
+    piped.runs[0] = { state: 'failed', id: run.id, scenario: run.scenario, transport: run.transport, config: run.config, error: 'a | b' };
+    const text = renderMarkdown(piped);
+    assert.match(text, /\*\*FAILED\*\*: a \\\| b \|/);
+    for (const block of text.split('\n\n').filter((part) => part.startsWith('| '))) {
+      const widths = block
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/(?<!\\)\|/).length);
+      assert.ok(
+        widths.every((width) => width === widths[0]),
+        `ragged table:\n${block.slice(0, 200)}`,
+      );
+    }
+  });
+
+  it('is deterministic', () => {
+    assert.equal(renderMarkdown(q3), markdown);
+  });
+
+  it('writes the method from the results', () => {
+    assert.match(markdown, /AMD EPYC, 2 cores, 23\.5 GiB of memory \(computed: 25,276,502,016 bytes \/ 2\^30\)/);
+    assert.match(markdown, /applied: server on core\(s\) 1, driver on core\(s\) 0/);
+    assert.match(markdown, /`npm run bench -- --quick --out \/tmp\/q3`/);
+    const unpinned = structuredClone(q3);
+    unpinned.pinning = { requested: true, applied: false, serverCores: 'any', driverCores: 'any', reason: 'taskset is not available' };
+    assert.match(renderMarkdown(unpinned), /requested but not applied: taskset is not available/);
+  });
+});
+
+describe('report: claims', () => {
+  it('decides every claim from the quick run', () => {
+    assert.deepEqual(
+      claimVerdicts(q3).map((claim) => claim.verdict),
+      [
+        'supported with a nuance', // websocket 1.00 per client, but idle short-poll kept 1.00 too (keep-alive)
+        'supported', // short-poll p50 88.191 ms against 0.115 (websocket) and 0.165 (sse): over 10×
+        'supported', // closest pair: broadcast websocket 8.0 B against long-poll 357.7 B per message
+        'supported with a nuance', // broadcast: 81.3% empty and 2.42×; push: 6.3% empty and 1.33×
+        'supported', // rE91AJhfC+6JdVcVXOGJEADEJdQ= and the live upgrade matches
+        'contradicted', // the wire carries RFC 6455 frames, not \x00 … \xFF
+      ],
+    );
+    const [, push, headers] = claimVerdicts(q3);
+    assert.match(push?.figure ?? '', /p50 0\.115 ms against `push\/short-poll\/1KiB\/c10\/r10\/i100ms` p50 88\.191 ms \(polling every 100 ms\): 767×/);
+    assert.match(headers?.figure ?? '', /`broadcast\/websocket\/1KiB\/c10` 8\.0 B against `broadcast\/long-poll\/1KiB\/c10` 357\.7 B \(44\.7×\)/);
+  });
+
+  it('contradicts the WebSocket claims when WebSocket does worse', () => {
+    const verdicts = claimVerdicts(worse).map((claim) => claim.verdict);
+    assert.deepEqual(verdicts.slice(0, 3), ['contradicted', 'contradicted', 'contradicted']);
+  });
+
+  it('says "not measured in this run" without the runs a claim needs', () => {
+    const tcpOnly: Results = { ...structuredClone(q3), runs: q3.runs.filter((run) => run.transport === 'tcp'), samples: [] };
+    const verdicts = claimVerdicts(tcpOnly);
+    assert.deepEqual(
+      verdicts.map((claim) => claim.verdict),
+      ['not measured in this run', 'not measured in this run', 'not measured in this run', 'not measured in this run', 'supported', 'not measured in this run'],
+    );
+    assert.match(verdicts[4]?.figure ?? '', /live upgrade: not measured in this run/);
+  });
+});
+
+describe('report: Kaazing table', () => {
+  it('quotes their table and computes the same from this run', () => {
+    const markdown = renderMarkdown(q3);
+    assert.match(markdown, /\| 1,000 \| 6\.6 Mbps \(quoted\) \|/);
+    assert.match(markdown, /\| 100,000 \| 665 Mbps \(quoted\) \|/);
+    assert.match(markdown, /\| 100,000 \| 1\.526 Mbps \(quoted\) \|/);
+    // push/short-poll: (20050 + 0 + 25260 + 5160) / 160 polls = 315.4 B; × 8 × 1,000 / 2^20 = 2.41 Mbps.
+    assert.match(markdown, /315\.4 \(measured: \(headers \+ framing, up \+ down\) \/ polls\)/);
+    assert.match(markdown, /\| 1,000 \| 6\.6 Mbps \(quoted\) \| 2\.41 Mbps \(computed: 315\.4 × 8 × 1,000 \/ 2\^20\) \| not measured in this run \|/);
+    // push/websocket: (0 + 640) / 150 = 4.3 B; × 8 × 1,000 / 2^20 = 0.0326 Mbps.
+    assert.match(markdown, /\| 1,000 \| 0\.015 Mbps \(quoted\) \| 0\.0326 Mbps \(computed: 4\.3 × 8 × 1,000 \/ 2\^20\) \|/);
+    assert.match(markdown, /No run matched the Kaazing case/);
+    // (23110 + 187430) B × 8 / 1.5 s / 2^20 = 1.07 Mbps.
+    assert.match(markdown, /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/);
+  });
+
+  it('fills the real-browser column when the results carry a browser', () => {
+    const withBrowser = {
+      ...structuredClone(q3),
+      browser: { name: 'Firefox', version: '128.0', pollRequestBytes: 600, pollResponseHeaderBytes: 271, websocketFrameBytes: 2 },
+    };
+    const markdown = renderMarkdown(withBrowser);
+    assert.match(markdown, /real browser \(Firefox 128\.0\)/);
+    assert.match(markdown, /871 \(measured: poll request \+ response head\)/);
+    assert.match(markdown, /\| 6\.65 Mbps \(computed: 871 × 8 × 1,000 \/ 2\^20\) \|/);
+  });
+
+  it('takes the Kaazing runs when there are', () => {
+    const kaazing = structuredClone(q3);
+    const poll = completedRun(kaazing, 'push/short-poll/1KiB/c10/r10/i100ms');
+    poll.config = { ...poll.config, pushRatePerSecond: 1, pollIntervalMs: 1000 };
+    const markdown = renderMarkdown(kaazing);
+    assert.match(markdown, /This run, polling: from `push\/short-poll\/1KiB\/c10\/r10\/i100ms`\. This run, WebSocket/);
+  });
+});
+
+describe('report: charts', () => {
+  it('renders every chart to SVG with its title', async () => {
+    const specs = chartSpecs(q3);
+    assert.deepEqual(
+      specs.map((chart) => chart.fileName),
+      [
+        'latency-echo.svg',
+        'bytes-echo.svg',
+        'bandwidth-echo.svg',
+        'latency-push.svg',
+        'bytes-push.svg',
+        'bandwidth-push.svg',
+        'bytes-idle.svg',
+        'bandwidth-idle.svg',
+        'latency-broadcast.svg',
+        'bytes-broadcast.svg',
+        'bandwidth-broadcast.svg',
+      ],
+    );
+    const charts = await renderCharts(specs);
+    for (const [index, chart] of charts.entries()) {
+      assert.match(chart.svg, /^<svg/);
+      assert.ok(chart.svg.includes(specs[index]!.title), `${chart.fileName} lacks its title`);
+    }
+    assert.ok(charts[0]!.svg.includes('latency (ms, log scale)'));
+    assert.ok(charts[0]!.svg.includes('echo/websocket/1KiB/c10'), 'the legend names the runs');
+    assert.ok(charts[1]!.svg.includes('headers'), 'the legend names the kinds');
+  });
+
+  it("plots latency percentiles from the histograms, the tables' p50 and p99 among them", () => {
+    const chart = chartSpecs(q3).find((candidate) => candidate.fileName === 'latency-push.svg');
+    const values = (chart?.buildSpec().data as { values: { run: string; percentile: number; inverseTail: number; latencyMs: number }[] }).values;
+    const point = (percentile: number) => values.find((value) => value.run === 'push/websocket/1KiB/c10/r10' && value.percentile === percentile);
+    assert.deepEqual(point(50), { run: 'push/websocket/1KiB/c10/r10', percentile: 50, inverseTail: 2, latencyMs: 0.115 });
+    assert.equal(point(99)?.latencyMs, 0.414);
+    assert.equal(point(99)?.inverseTail, 100);
+    assert.equal(point(99.9), undefined, '100 samples cannot resolve p99.9');
+  });
+
+  it('embeds the charts in the markdown', () => {
+    assert.match(renderMarkdown(q3), /!\[Latency distribution, echo: [^\]]*\]\(charts\/latency-echo\.svg\)/);
+  });
+});
+
+describe('report: files', () => {
+  it('writes report.md and every chart it links to', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'wirecost-report-'));
+    try {
+      const reportPath = await writeReport(q3, out);
+      assert.equal(reportPath, path.join(out, 'report.md'));
+      const links = [...readFileSync(reportPath, 'utf8').matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1] ?? '');
+      assert.equal(links.length, chartSpecs(q3).length);
+      for (const link of links) assert.ok(existsSync(path.join(out, link)), `${link} was not written`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
