@@ -1,6 +1,6 @@
 /**
- * npm run bench: runs a suite of scenarios, prints a summary table, writes results.json (and
- * the report) under reports/<run-id>/ or --out.
+ * npm run bench: runs a suite of scenarios, prints a summary table, and writes results.json
+ * and report.md (with its charts) under reports/<run-id>/ or --out.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { Progress } from './progress.ts';
 import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName, type WireSample } from './result.ts';
 import { RUN_DEFAULTS, SUITES, isScenarioName, parseSize, resolveSuite, type SuiteName, type SuiteOverrides } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
+import { writeReport } from '../scripts/report/write.ts';
 
 export class UsageError extends Error {}
 
@@ -224,7 +225,8 @@ export async function main(args: string[]): Promise<number> {
   results.finishedAt = new Date().toISOString();
   const resultsPath = path.join(outDir, 'results.json');
   writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${summaryTable(results)}\n\nresults: ${resultsPath}\n`);
+  const reportPath = await writeReport(results, outDir);
+  process.stdout.write(`${summaryTable(results)}\n\nresults: ${resultsPath}\nreport:  ${reportPath}\n`);
   const failed = results.runs.filter((run) => run.state === 'failed').length;
   if (failed > 0) process.stderr.write(`bench: ${failed} of ${results.runs.length} runs failed (see results.json)\n`);
   return failed > 0 ? 1 : 0;
