@@ -94,8 +94,18 @@ abstract class PollClient implements TransportClient {
 
 export class ShortPollClient extends PollClient {
   readonly transport = 'short-poll' as const;
+  private phased = false;
 
+  /**
+   * Every pollIntervalMs from the start of the last poll; but once, after the first poll, a
+   * random part of an interval: clients that connect together would otherwise poll in step with
+   * each other and with the server's pushes, and every client would see the same wait.
+   */
   protected pauseMs(startedAtMs: number): number {
+    if (!this.phased) {
+      this.phased = true;
+      return Math.random() * this.options.pollIntervalMs;
+    }
     return Math.max(0, startedAtMs + this.options.pollIntervalMs - performance.now());
   }
 }
