@@ -119,13 +119,17 @@ export interface SuiteOverrides {
 }
 
 /**
- * The runs of a suite after the command line's overrides: transports and scenarios filter,
- * client counts and sizes replace the suite's own (every run of the suite for each), other
- * values replace the suite's and the defaults. Runs that end up the same are run once.
+ * The runs of a suite after the command line's overrides. Transports and scenarios filter the
+ * suite; other values replace the suite's and the defaults. Client counts or sizes on the
+ * command line ask a question of their own: the runs are then every transport and scenario
+ * (as filtered) for each client count and size, with the defaults for everything not given,
+ * not the suite's hand-picked combinations. Runs that end up the same are run once.
  */
 export function resolveSuite(templates: RunTemplate[], overrides: SuiteOverrides): RunConfig[] {
+  const ownQuestion = overrides.clients !== undefined || overrides.payloads !== undefined;
+  const base: RunTemplate[] = ownQuestion ? SCENARIOS.flatMap((scenario) => TRANSPORTS.map((transport) => ({ scenario, transport }))) : templates;
   const runs = new Map<string, RunConfig>();
-  for (const template of templates) {
+  for (const template of base) {
     if (overrides.transports !== undefined && !overrides.transports.includes(template.transport)) continue;
     if (overrides.scenarios !== undefined && !overrides.scenarios.includes(template.scenario)) continue;
     const { group: _group, ...fields } = template;
