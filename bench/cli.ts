@@ -11,7 +11,7 @@ import { describeEnvironment } from './environment.ts';
 import { pinDriver } from './pinning.ts';
 import { Progress } from './progress.ts';
 import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName, type WireSample } from './result.ts';
-import { RUN_DEFAULTS, SUITES, isScenarioName, parseSize, resolveSuite, type SuiteName, type SuiteOverrides } from './scenarios.ts';
+import { RUN_DEFAULTS, SUITES, isScenarioName, parseBandwidth, parseSize, resolveSuite, type SuiteName, type SuiteOverrides } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
 
@@ -39,6 +39,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   'broadcast-events': { type: 'string', value: 'n', help: `broadcast: events in the window (default ${RUN_DEFAULTS.broadcastEvents})` },
   'long-poll-timeout': { type: 'string', value: 'ms', help: `long-poll: how long the server holds an empty poll (default ${RUN_DEFAULTS.longPollTimeoutMs})` },
   'per-message-deflate': { type: 'boolean', help: 'websocket: negotiate permessage-deflate' },
+  rtt: { type: 'string', value: 'list', help: 'round-trip times in ms to add between driver and server, e.g. 0,20,100 (a delaying relay)' },
+  bandwidth: { type: 'string', value: 'rate', help: 'bits per second each direction of the link carries, e.g. 10mbit, 1gbit (a delaying relay)' },
+  loss: { type: 'string', value: 'percent', help: 'packet loss: needs tc netem, which the relay cannot emulate (refused where netem is absent)' },
   workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
   target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
   'local-addresses': { type: 'string', value: 'n', help: 'spread clients over 127.0.0.1..127.0.0.n (more than 64k connections)' },
@@ -139,6 +142,17 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     if (raw !== undefined) (set as Record<string, number>)[key] = positive(raw, option, rules);
   }
   if (values['per-message-deflate'] === true) set.perMessageDeflate = true;
+  const rtt = text('rtt');
+  if (rtt !== undefined) overrides.rtts = list(rtt, 'rtt').map((item) => positive(item, 'rtt', { integer: false, allowZero: true }));
+  const bandwidth = text('bandwidth');
+  if (bandwidth !== undefined) {
+    const bits = parseBandwidth(bandwidth);
+    if (bits === undefined || bits <= 0) throw new UsageError(`--bandwidth: "${bandwidth}" is not a rate (try 10mbit, 1gbit, 512kbit)`);
+    set.bandwidthBitsPerSecond = bits;
+  }
+  if (text('loss') !== undefined) {
+    throw new UsageError('--loss needs tc netem in network namespaces; the suite emulates links with a relay, which cannot drop packets from a TCP stream');
+  }
   const target = text('target');
   if (target !== undefined) {
     let url: URL;

@@ -12,7 +12,8 @@ import { AutocannonFleet } from './autocannon-fleet.ts';
 import { addDelivery } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
-import type { CompletedRun, Delivery, RunConfig, RunResult, WireSample } from './result.ts';
+import type { CompletedRun, Delivery, NetworkEmulation, RunConfig, RunResult, WireSample } from './result.ts';
+import { DelayRelay, measureRelayOverheadMs } from './relay.ts';
 import { ServerProcess } from './server-process.ts';
 import { runId } from './scenarios.ts';
 import { addWireBytes, emptyWireBytes } from './wire.ts';
@@ -94,8 +95,15 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
   const id = runId(config);
   context.emit({ type: 'run-start', id, config });
   let server: ServerProcess | undefined;
+  let relay: DelayRelay | undefined;
   try {
-    const result = await measure(config, id, context, (started) => (server = started));
+    const result = await measure(
+      config,
+      id,
+      context,
+      (started) => (server = started),
+      (started) => (relay = started),
+    );
     context.emit({ type: 'run-end', result });
     return result;
   } catch (error) {
@@ -110,11 +118,31 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
     context.emit({ type: 'run-end', result });
     return result;
   } finally {
+    await (relay as DelayRelay | undefined)?.close();
     await (server as ServerProcess | undefined)?.stop();
   }
 }
 
-async function measure(config: RunConfig, id: string, context: EngineContext, started: (server: ServerProcess) => void): Promise<CompletedRun> {
+interface ShapedLink {
+  emulation: NetworkEmulation;
+  relay?: DelayRelay;
+}
+
+/** Puts the delaying relay between driver and server when the run asks for a round-trip time or a bandwidth. */
+async function shapeLink(config: RunConfig, server: { host: string; port: number }): Promise<ShapedLink> {
+  const shape = { rttMs: config.rttMs, bandwidthBitsPerSecond: config.bandwidthBitsPerSecond };
+  if (shape.rttMs === 0 && shape.bandwidthBitsPerSecond === 0) return { emulation: { method: 'direct', ...shape } };
+  const relayOverheadMs = await measureRelayOverheadMs();
+  return { emulation: { method: 'relay', ...shape, relayOverheadMs }, relay: await DelayRelay.start(server, shape) };
+}
+
+async function measure(
+  config: RunConfig,
+  id: string,
+  context: EngineContext,
+  started: (server: ServerProcess) => void,
+  relayStarted: (relay: DelayRelay | undefined) => void,
+): Promise<CompletedRun> {
   const warnings: string[] = [];
   let server: ServerProcess | undefined;
   if (config.target === undefined) {
@@ -127,8 +155,16 @@ async function measure(config: RunConfig, id: string, context: EngineContext, st
   } else if (config.scenario === 'broadcast') {
     throw new Error('broadcast needs a server the suite started (it triggers the events): not available with --target');
   }
-  const target = targetUrl(config, server);
-  const url = new URL(target.replace(/^tcp:/, 'http:'));
+  const serverUrl = new URL(targetUrl(config, server));
+  const network = await shapeLink(config, { host: serverUrl.hostname, port: Number(serverUrl.port) });
+  relayStarted(network.relay);
+  // the URL the clients connect to: the server's, or the relay's in front of it
+  const url = new URL(serverUrl.href);
+  if (network.relay !== undefined) {
+    url.hostname = '127.0.0.1';
+    url.port = String(network.relay.port);
+  }
+  const target = url.href;
   const plan = (clients: number, first: boolean): FleetPlan => ({
     config,
     clients,
@@ -229,6 +265,7 @@ async function measure(config: RunConfig, id: string, context: EngineContext, st
     },
     histogram: encodeHistogram(histogram),
     clientErrors: merged.errors,
+    network: network.emulation,
     warnings,
   };
 }

@@ -60,8 +60,22 @@ export interface RunConfig {
   /** The engine that drove the clients: "autocannon" or "wirecost clients". */
   engine: 'autocannon' | 'wirecost';
   workers: number;
+  /** Round-trip time added between driver and server (0: none). */
+  rttMs: number;
+  /** Bits per second each direction of the emulated link carries (0: no limit). */
+  bandwidthBitsPerSecond: number;
   /** A server the suite did not start (--target); undefined when the suite started it. */
   target?: string;
+}
+
+/** How the link between driver and server was shaped in a run. */
+export interface NetworkEmulation {
+  /** direct: loopback as it is; relay: the delaying relay of bench/relay.ts. */
+  method: 'direct' | 'relay';
+  rttMs: number;
+  bandwidthBitsPerSecond: number;
+  /** relay: what the relay itself added to a round trip at a round-trip time of 0 (measured, median). */
+  relayOverheadMs?: number;
 }
 
 export interface Delivery {
@@ -123,6 +137,7 @@ export interface CompletedRun {
   histogram: string;
   /** Errors clients met and recovered from, by message. */
   clientErrors: Record<string, number>;
+  network: NetworkEmulation;
   warnings: string[];
 }
 

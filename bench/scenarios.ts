@@ -21,6 +21,8 @@ export const RUN_DEFAULTS: Omit<RunConfig, 'scenario' | 'transport'> = {
   perMessageDeflate: false,
   engine: 'wirecost',
   workers: 1,
+  rttMs: 0,
+  bandwidthBitsPerSecond: 0,
 };
 
 /** A run of a suite before defaults and command-line overrides: anything left out takes RUN_DEFAULTS. */
@@ -56,17 +58,30 @@ export const KAAZING_RUNS: RunTemplate[] = [
  */
 const ECHO_RATES_PER_SECOND = { [SIZES.tiny]: 1000, [SIZES.small]: 1000, [SIZES.large]: 200 };
 
+/** Round-trip times of the latency-against-RTT series. */
+export const RTT_SERIES_MS = [0, 20, 100];
+
+/**
+ * Echo (one client in a closed loop: at RTT 0, the fastest round trip each transport allows;
+ * more clients would saturate the driver) and push (ten clients), on every transport, at each
+ * round-trip time of RTT_SERIES_MS.
+ */
+const RTT_RUNS: RunTemplate[] = RTT_SERIES_MS.flatMap((rttMs) =>
+  (['echo', 'push'] as const).flatMap((scenario) =>
+    everyTransport({ scenario, clients: scenario === 'echo' ? 1 : 10, payloadBytes: SIZES.small, rttMs, warmupSeconds: 0.5, durationSeconds: 2, group: 'rtt' }),
+  ),
+);
+
 /** `npm run bench` with no arguments. */
 export const DEFAULT_SUITE: RunTemplate[] = [
   ...[SIZES.tiny, SIZES.small, SIZES.large].flatMap((payloadBytes) =>
     everyTransport({ scenario: 'echo', clients: 50, payloadBytes, targetRatePerSecond: ECHO_RATES_PER_SECOND[payloadBytes] ?? 1000 }),
   ),
-  // one client in a closed loop: the fastest round trip each transport allows
-  ...everyTransport({ scenario: 'echo', clients: 1, payloadBytes: SIZES.small }),
   ...[SIZES.tiny, SIZES.small].flatMap((payloadBytes) => everyTransport({ scenario: 'push', clients: 50, payloadBytes })),
-  ...everyTransport({ scenario: 'idle', clients: 100, payloadBytes: 0, durationSeconds: 5 }),
+  ...everyTransport({ scenario: 'idle', clients: 100, payloadBytes: 0 }),
   ...everyTransport({ scenario: 'broadcast', clients: 100, payloadBytes: SIZES.small }),
   ...KAAZING_RUNS,
+  ...RTT_RUNS,
 ];
 
 /** `npm run bench -- --quick`: every transport and scenario once, briefly. */
@@ -87,6 +102,26 @@ export function sizeLabel(bytes: number): string {
   return `${bytes}B`;
 }
 
+/** "10mbit", "1gbit", "512kbit", "2000bit". */
+export function bandwidthLabel(bitsPerSecond: number): string {
+  for (const [unit, size] of [
+    ['gbit', 1e9],
+    ['mbit', 1e6],
+    ['kbit', 1e3],
+  ] as const) {
+    if (bitsPerSecond >= size && bitsPerSecond % size === 0) return `${bitsPerSecond / size}${unit}`;
+  }
+  return `${bitsPerSecond}bit`;
+}
+
+/** Parses "10mbit", "1gbit", "512kbit", "100000" (bits per second) into bits per second; undefined when it is not a rate. */
+export function parseBandwidth(text: string): number | undefined {
+  const match = /^(\d+)(bit|kbit|mbit|gbit)?$/i.exec(text.trim());
+  if (match === null) return undefined;
+  const units: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9 };
+  return Number(match[1]) * (units[(match[2] ?? 'bit').toLowerCase()] ?? 1);
+}
+
 /** Parses "64", "64B", "1KiB", "64KiB", "1MiB", "1KB" (1000), "1MB" into bytes; undefined when it is not a size. */
 export function parseSize(text: string): number | undefined {
   const match = /^(\d+)(B|KiB|MiB|KB|MB)?$/i.exec(text.trim());
@@ -104,6 +139,8 @@ export function runId(config: RunConfig): string {
   if (config.transport === 'short-poll' && config.scenario !== 'echo') parts.push(`i${config.pollIntervalMs}ms`);
   if (config.scenario === 'echo' && config.targetRatePerSecond > 0) parts.push(`open${config.targetRatePerSecond}`);
   if (config.scenario === 'echo' && config.inFlight !== 1) parts.push(`k${config.inFlight}`);
+  if (config.rttMs > 0) parts.push(`rtt${config.rttMs}ms`);
+  if (config.bandwidthBitsPerSecond > 0) parts.push(`bw${bandwidthLabel(config.bandwidthBitsPerSecond)}`);
   if (config.perMessageDeflate) parts.push('deflate');
   if (config.target !== undefined) parts.push('target');
   return parts.join('/');
@@ -115,6 +152,8 @@ export interface SuiteOverrides {
   scenarios?: ScenarioName[];
   clients?: number[];
   payloads?: number[];
+  /** Round-trip times: every run of the suite at each. */
+  rtts?: number[];
   values?: Partial<Omit<RunConfig, 'scenario' | 'transport' | 'clients' | 'payloadBytes'>>;
 }
 
@@ -135,10 +174,12 @@ export function resolveSuite(templates: RunTemplate[], overrides: SuiteOverrides
     const { group: _group, ...fields } = template;
     for (const clients of overrides.clients ?? [template.clients ?? RUN_DEFAULTS.clients]) {
       for (const payloadBytes of overrides.payloads ?? [template.payloadBytes ?? RUN_DEFAULTS.payloadBytes]) {
-        const config: RunConfig = { ...RUN_DEFAULTS, ...fields, ...overrides.values, clients, payloadBytes };
-        config.engine = autocannonCanDrive(config) ? 'autocannon' : 'wirecost';
-        const id = runId(config);
-        if (!runs.has(id)) runs.set(id, config);
+        for (const rttMs of overrides.rtts ?? [template.rttMs ?? RUN_DEFAULTS.rttMs]) {
+          const config: RunConfig = { ...RUN_DEFAULTS, ...fields, ...overrides.values, clients, payloadBytes, rttMs };
+          config.engine = autocannonCanDrive(config) ? 'autocannon' : 'wirecost';
+          const id = runId(config);
+          if (!runs.has(id)) runs.set(id, config);
+        }
       }
     }
   }
