@@ -10,6 +10,7 @@ import { kaazingSection } from './kaazing.ts';
 import { bold, bullets, code, image } from './markdown.ts';
 import { methodSection } from './method.ts';
 import { scenarioTable } from './scenario-tables.ts';
+import { rttSection } from './rtt-section.ts';
 
 export interface ReportOptions {
   /** Where the chart files are, relative to the markdown file. */
@@ -75,6 +76,7 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     methodSection(results),
     '## Results by scenario',
     ...scenarios,
+    ...[rttSection(results)].filter((section) => section !== undefined),
     claimsSection(results),
     kaazingSection(results),
   ].join('\n\n')}\n`;
