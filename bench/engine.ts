@@ -14,6 +14,7 @@ import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } f
 import { affinityOf } from './pinning.ts';
 import type { CompletedRun, Delivery, NetworkEmulation, RunConfig, RunResult, WireSample } from './result.ts';
 import { DelayRelay, measureRelayOverheadMs } from './relay.ts';
+import { runExceedsLimits } from './limits.ts';
 import { ServerProcess } from './server-process.ts';
 import { runId } from './scenarios.ts';
 import { addWireBytes, emptyWireBytes } from './wire.ts';
@@ -144,6 +145,8 @@ async function measure(
   relayStarted: (relay: DelayRelay | undefined) => void,
 ): Promise<CompletedRun> {
   const warnings: string[] = [];
+  const exceeded = runExceedsLimits(config, context.localAddresses.length);
+  if (exceeded !== undefined) throw new Error(exceeded);
   let server: ServerProcess | undefined;
   if (config.target === undefined) {
     context.emit({ type: 'phase', id, phase: 'starting server' });
