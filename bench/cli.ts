@@ -11,7 +11,17 @@ import { describeEnvironment } from './environment.ts';
 import { pinDriver } from './pinning.ts';
 import { Progress } from './progress.ts';
 import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName, type WireSample } from './result.ts';
-import { RUN_DEFAULTS, SUITES, isScenarioName, parseBandwidth, parseSize, resolveSuite, type SuiteName, type SuiteOverrides } from './scenarios.ts';
+import {
+  DEFAULT_LATENCY_BOUND_MS,
+  RUN_DEFAULTS,
+  SUITES,
+  isScenarioName,
+  parseBandwidth,
+  parseSize,
+  resolveSuite,
+  type SuiteName,
+  type SuiteOverrides,
+} from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
 
@@ -25,7 +35,13 @@ interface OptionSpec {
 
 /** Every option, with its help line; --help prints them in this order. */
 const OPTIONS: Record<string, OptionSpec> = {
-  quick: { type: 'boolean', help: 'the short suite: every transport and scenario once, in about a minute' },
+  quick: { type: 'boolean', help: 'the short suite: every transport and scenario once, in about a minute (= --profile quick)' },
+  profile: { type: 'string', value: 'name', help: "default, quick, or scale (1,000 to 100,000 clients and each transport's capacity; several minutes)" },
+  'latency-bound': {
+    type: 'string',
+    value: 'ms',
+    help: `scale: the p99 push latency a transport must stay under as its clients grow (default ${DEFAULT_LATENCY_BOUND_MS})`,
+  },
   transports: { type: 'string', value: 'list', help: `only these transports (${TRANSPORTS.join(',')})` },
   scenarios: { type: 'string', value: 'list', help: `only these scenarios (${SCENARIOS.join(',')})` },
   clients: { type: 'string', value: 'list', help: 'client counts to run each scenario with, e.g. 1,50,1000' },
@@ -142,6 +158,8 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     if (raw !== undefined) (set as Record<string, number>)[key] = positive(raw, option, rules);
   }
   if (values['per-message-deflate'] === true) set.perMessageDeflate = true;
+  const bound = text('latency-bound');
+  if (bound !== undefined) set.latencyBoundMs = positive(bound, 'latency-bound', { integer: false });
   const rtt = text('rtt');
   if (rtt !== undefined) overrides.rtts = list(rtt, 'rtt').map((item) => positive(item, 'rtt', { integer: false, allowZero: true }));
   const bandwidth = text('bandwidth');
@@ -223,17 +241,24 @@ export async function main(args: string[]): Promise<number> {
   const keepSample = (sample: WireSample): void => {
     if (!results.samples.some((kept) => kept.transport === sample.transport)) results.samples.push(sample);
   };
+  // a transport's capacity ramp stops at its first step over the latency bound (or that fails)
+  const pastCapacity = new Set<string>();
   for (const config of runs) {
+    if (config.group === 'capacity' && pastCapacity.has(config.transport)) {
+      progress.skip(config, `${config.transport} already went over ${config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS} ms p99 at fewer clients`);
+      continue;
+    }
     const sampled = results.samples.some((kept) => kept.transport === config.transport);
-    results.runs.push(
-      await runScenario(config, {
-        serverCommand: plan.serverCommand,
-        ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
-        localAddresses,
-        emit,
-        ...(sampled ? {} : { onSample: keepSample }),
-      }),
-    );
+    const result = await runScenario(config, {
+      serverCommand: plan.serverCommand,
+      ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
+      localAddresses,
+      emit,
+      ...(sampled ? {} : { onSample: keepSample }),
+    });
+    results.runs.push(result);
+    const bound = config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS;
+    if (config.group === 'capacity' && (result.state === 'failed' || result.latencyMs.p99 > bound)) pastCapacity.add(config.transport);
   }
   progress.done();
   results.finishedAt = new Date().toISOString();

@@ -86,6 +86,14 @@ export class Progress {
     }
   }
 
+  /** A run the suite decided not to do. */
+  skip(config: RunConfig, reason: string): void {
+    this.done_ += 1;
+    this.remainingSeconds -= expectedSeconds(config);
+    this.log(`skipped ${config.transport} ${config.clients} clients: ${reason}`);
+    this.redraw('skipped');
+  }
+
   private log(line: string): void {
     if (this.bar === undefined) this.stream.write(`    ${line}\n`);
     else {

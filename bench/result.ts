@@ -60,6 +60,10 @@ export interface RunConfig {
   /** The engine that drove the clients: "autocannon" or "wirecost clients". */
   engine: 'autocannon' | 'wirecost';
   workers: number;
+  /** Which series of a suite the run belongs to, where the report reads it as one. */
+  group?: 'kaazing' | 'rtt' | 'capacity';
+  /** capacity: the p99 push latency a transport must stay under at a step of the ramp. */
+  latencyBoundMs?: number;
   /** Round-trip time added between driver and server (0: none). */
   rttMs: number;
   /** Bits per second each direction of the emulated link carries (0: no limit). */

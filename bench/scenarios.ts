@@ -26,7 +26,7 @@ export const RUN_DEFAULTS: Omit<RunConfig, 'scenario' | 'transport'> = {
 };
 
 /** A run of a suite before defaults and command-line overrides: anything left out takes RUN_DEFAULTS. */
-export type RunTemplate = Partial<RunConfig> & { scenario: ScenarioName; transport: TransportName; group?: string };
+export type RunTemplate = Partial<RunConfig> & { scenario: ScenarioName; transport: TransportName };
 
 const SIZES = { tiny: 16, small: 1024, large: 64 * 1024 };
 
@@ -92,7 +92,37 @@ export const QUICK_SUITE: RunTemplate[] = [
   ...everyTransport({ scenario: 'broadcast', clients: 10, payloadBytes: SIZES.small, broadcastEvents: 3 }),
 ].map((template) => ({ ...template, warmupSeconds: 0.5, durationSeconds: 1 }));
 
-export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE } as const;
+/** The p99 push latency under which a transport "sustains" its clients (the criterion public WebSocket shoot-outs use). */
+export const DEFAULT_LATENCY_BOUND_MS = 500;
+
+/** Client counts of the capacity ramp; a transport's ramp stops at the first step over the bound. */
+export const CAPACITY_STEPS = [500, 1000, 2000, 5000, 10_000];
+
+/**
+ * `npm run bench -- --profile scale`: the Kaazing cases measured live (1,000 and 10,000 clients
+ * polling once a second against as many WebSocket clients receiving one message a second, and
+ * 100,000 WebSocket clients), and each transport's capacity: the most clients its server
+ * sustains while p99 push latency stays under the bound, found by a ramp.
+ */
+export const SCALE_SUITE: RunTemplate[] = [
+  ...[1000, 10_000].flatMap((clients) => KAAZING_RUNS.map((template) => ({ ...template, clients }))),
+  { ...KAAZING_RUNS[1]!, clients: 100_000 },
+  ...CAPACITY_STEPS.flatMap((clients) =>
+    everyTransport({
+      scenario: 'push',
+      clients,
+      payloadBytes: SIZES.small,
+      pushRatePerSecond: 1,
+      pollIntervalMs: 100,
+      warmupSeconds: 1,
+      durationSeconds: 4,
+      group: 'capacity',
+      latencyBoundMs: DEFAULT_LATENCY_BOUND_MS,
+    }),
+  ),
+];
+
+export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE, scale: SCALE_SUITE } as const;
 export type SuiteName = keyof typeof SUITES;
 
 /** "16B", "1KiB", "64KiB", "1.5MiB". */
@@ -171,7 +201,7 @@ export function resolveSuite(templates: RunTemplate[], overrides: SuiteOverrides
   for (const template of base) {
     if (overrides.transports !== undefined && !overrides.transports.includes(template.transport)) continue;
     if (overrides.scenarios !== undefined && !overrides.scenarios.includes(template.scenario)) continue;
-    const { group: _group, ...fields } = template;
+    const fields = template;
     for (const clients of overrides.clients ?? [template.clients ?? RUN_DEFAULTS.clients]) {
       for (const payloadBytes of overrides.payloads ?? [template.payloadBytes ?? RUN_DEFAULTS.payloadBytes]) {
         for (const rttMs of overrides.rtts ?? [template.rttMs ?? RUN_DEFAULTS.rttMs]) {

@@ -11,10 +11,13 @@ import { TRANSPORTS } from '../../servers/contract.ts';
 import { sizeLabel } from '../../bench/scenarios.ts';
 import { BYTE_KINDS, DIRECTIONS, bandwidthMbps, bytesPerClientSecond, bytesPerMessage, hasLatency } from './figures.ts';
 import { completedRuns } from './runs.ts';
+import { capacityChart } from './capacity-section.ts';
 
 export interface ChartSpec {
   fileName: string;
   scenario: ScenarioName;
+  /** A chart that belongs to a section of its own rather than to its scenario's. */
+  section?: 'capacity';
   title: string;
   /** What the chart shows, for readers who cannot see it. */
   alt: string;
@@ -167,9 +170,8 @@ function bandwidthChart(results: Results, scenario: ScenarioName): ChartSpec | u
 
 /** Every chart the results allow, scenario by scenario. */
 export function chartSpecs(results: Results): ChartSpec[] {
-  return SCENARIOS.flatMap((scenario) =>
-    [latencyChart(results, scenario), bytesChart(results, scenario), bandwidthChart(results, scenario)].filter(
-      (chart): chart is ChartSpec => chart !== undefined,
-    ),
-  );
+  return [
+    ...SCENARIOS.flatMap((scenario) => [latencyChart(results, scenario), bytesChart(results, scenario), bandwidthChart(results, scenario)]),
+    capacityChart(results),
+  ].filter((chart): chart is ChartSpec => chart !== undefined);
 }

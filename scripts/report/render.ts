@@ -9,8 +9,10 @@ import { claimsSection } from './claims-section.ts';
 import { kaazingSection } from './kaazing.ts';
 import { bold, bullets, code, image } from './markdown.ts';
 import { methodSection } from './method.ts';
+import { microSectionOf } from './micro-section.ts';
 import { scenarioTable } from './scenario-tables.ts';
 import { rttSection } from './rtt-section.ts';
+import { capacitySection } from './capacity-section.ts';
 
 export interface ReportOptions {
   /** Where the chart files are, relative to the markdown file. */
@@ -60,7 +62,7 @@ function alerts(results: Results): string[] {
 function scenarioSection(results: Results, scenario: ScenarioName, charts: ChartSpec[], chartsDir: string): string | undefined {
   const tableText = scenarioTable(results, scenario);
   if (tableText === undefined) return undefined;
-  const images = charts.filter((chart) => chart.scenario === scenario).map((chart) => image(chart.alt, `${chartsDir}/${chart.fileName}`));
+  const images = charts.filter((chart) => chart.scenario === scenario && chart.section === undefined).map((chart) => image(chart.alt, `${chartsDir}/${chart.fileName}`));
   return [`### ${scenario}`, SCENARIO_INTRO[scenario], tableText, ...images].join('\n\n');
 }
 
@@ -76,9 +78,10 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     methodSection(results),
     '## Results by scenario',
     ...scenarios,
-    ...[rttSection(results)].filter((section) => section !== undefined),
+    ...[rttSection(results), capacitySection(results, chartsDir)].filter((section) => section !== undefined),
     claimsSection(results),
     kaazingSection(results),
+    ...[microSectionOf(results)].filter((section) => section !== undefined),
   ].join('\n\n')}\n`;
 }
 
