@@ -6,11 +6,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
-import { runScenario, type EngineEvent } from './engine.ts';
+import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
+import { measureBrowser, type BrowserOutcome } from './browser/measure.ts';
+import { startGoEchoServer } from './go-peer.ts';
 import { describeEnvironment } from './environment.ts';
 import { pinDriver } from './pinning.ts';
 import { Progress } from './progress.ts';
-import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type ScenarioName, type WireSample } from './result.ts';
+import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type RunResult, type ScenarioName, type WireSample } from './result.ts';
 import {
   DEFAULT_LATENCY_BOUND_MS,
   RUN_DEFAULTS,
@@ -197,6 +199,44 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   };
 }
 
+/** What a real browser sends, measured where the suite has polling or WebSocket runs to set it beside. */
+async function measureBrowserFor(runs: RunConfig[]): Promise<BrowserOutcome> {
+  if (!runs.some((run) => run.transport === 'short-poll' || run.transport === 'websocket'))
+    return { skipped: 'no short-poll or websocket run to set it beside' };
+  process.stderr.write('bench: measuring what a real browser sends...\n');
+  const outcome = await measureBrowser().catch((error: unknown) => ({
+    skipped: `the measurement failed: ${error instanceof Error ? error.message : String(error)}`,
+  }));
+  if ('skipped' in outcome) process.stderr.write(`bench: real browser skipped: ${outcome.skipped}\n`);
+  return outcome;
+}
+
+/**
+ * The textbook's Go echo server beside ours: each WebSocket echo run of the suite (on a direct
+ * link) again, against the Go server through --target. Only echo: the Go server has no push.
+ */
+async function runGoPeer(runs: RunConfig[], context: EngineContext, into: RunResult[]): Promise<{ skipped?: string; version?: string; runIds: string[] }> {
+  const echoes = runs.filter((run) => run.scenario === 'echo' && run.transport === 'websocket' && !run.perMessageDeflate && run.rttMs === 0);
+  if (echoes.length === 0) return { skipped: 'no WebSocket echo run to set it beside', runIds: [] };
+  const peer = await startGoEchoServer();
+  if ('skipped' in peer) {
+    process.stderr.write(`bench: Go echo server skipped: ${peer.skipped}\n`);
+    return { skipped: peer.skipped, runIds: [] };
+  }
+  process.stderr.write(`bench: ${echoes.length} echo runs against the textbook's Go server (${peer.version})...\n`);
+  const runIds: string[] = [];
+  try {
+    for (const config of echoes) {
+      const result = await runScenario({ ...config, target: peer.url }, { ...context, emit: () => {} });
+      runIds.push(result.id);
+      into.push(result);
+    }
+  } finally {
+    await peer.stop();
+  }
+  return { version: peer.version, runIds };
+}
+
 function runStamp(date: Date): string {
   return date
     .toISOString()
@@ -241,6 +281,12 @@ export async function main(args: string[]): Promise<number> {
   const keepSample = (sample: WireSample): void => {
     if (!results.samples.some((kept) => kept.transport === sample.transport)) results.samples.push(sample);
   };
+  const engineContext: EngineContext = {
+    serverCommand: plan.serverCommand,
+    ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
+    localAddresses,
+    emit,
+  };
   // a transport's capacity ramp stops at its first step over the latency bound (or that fails)
   const pastCapacity = new Set<string>();
   for (const config of runs) {
@@ -249,18 +295,16 @@ export async function main(args: string[]): Promise<number> {
       continue;
     }
     const sampled = results.samples.some((kept) => kept.transport === config.transport);
-    const result = await runScenario(config, {
-      serverCommand: plan.serverCommand,
-      ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
-      localAddresses,
-      emit,
-      ...(sampled ? {} : { onSample: keepSample }),
-    });
+    const result = await runScenario(config, { ...engineContext, ...(sampled ? {} : { onSample: keepSample }) });
     results.runs.push(result);
     const bound = config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS;
     if (config.group === 'capacity' && (result.state === 'failed' || result.latencyMs.p99 > bound)) pastCapacity.add(config.transport);
   }
   progress.done();
+  if (options.overrides.values?.target === undefined) {
+    results.browser = await measureBrowserFor(runs);
+    results.peers = { go: await runGoPeer(runs, engineContext, results.runs) };
+  }
   results.finishedAt = new Date().toISOString();
   const resultsPath = path.join(outDir, 'results.json');
   writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);

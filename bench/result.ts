@@ -4,6 +4,7 @@
  */
 import type { TransportName } from '../servers/contract.ts';
 import type { WireBytes } from './wire.ts';
+import type { BrowserOutcome } from './browser/measure.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -181,5 +182,9 @@ export interface Results {
   runs: RunResult[];
   /** One capture per transport (from its first completed run). */
   samples: WireSample[];
+  /** What a real browser sent (bench/browser/), or why it was not measured. */
+  browser?: BrowserOutcome;
+  /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */
+  peers?: { go?: { skipped?: string; version?: string; runIds: string[] } };
   finishedAt: string;
 }

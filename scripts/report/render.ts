@@ -7,6 +7,7 @@ import { renderCharts, type RenderedChart } from './chart-render.ts';
 import { chartSpecs, type ChartSpec } from './chart-specs.ts';
 import { claimsSection } from './claims-section.ts';
 import { kaazingSection } from './kaazing.ts';
+import { renderGoComparison } from './go-comparison-section.ts';
 import { bold, bullets, code, image } from './markdown.ts';
 import { methodSection } from './method.ts';
 import { microSectionOf } from './micro-section.ts';
@@ -82,6 +83,7 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     claimsSection(results),
     kaazingSection(results),
     ...[microSectionOf(results)].filter((section) => section !== undefined),
+    renderGoComparison(results),
   ].join('\n\n')}\n`;
 }
 

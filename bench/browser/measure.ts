@@ -1,0 +1,141 @@
+/**
+ * What a real browser sends: Debian's chromium runs the echo demo (scripts/demo/) against our
+ * servers, and the relays between them keep the bytes of each connection as they were. From
+ * those bytes, not from the browser's own figures: one fetch poll and its response head, one
+ * fetch that sends a message, one EventSource request and its response head, one WebSocket
+ * upgrade and its 101, and the frames of one short text message up (masked) and down.
+ */
+import { findFrame, hex } from '../../scripts/report/websocket-frame.ts';
+import type { BrowserFigures } from '../../scripts/report/browser.ts';
+import { startEchoSite, type EchoSite } from '../../scripts/demo/site.ts';
+import { echoReply, utf8Bytes } from '../../servers/contract.ts';
+import { chromiumMissing, launchChromium } from './chromium.ts';
+import { echoInDemo } from './demo-driver.ts';
+import { capturedHeads, type CapturedHead } from './http-heads.ts';
+import type { ByteRelay } from './relay.ts';
+
+/** One HTTP exchange as the browser made it: the request (head and body) and the response's head. */
+export interface BrowserExchange {
+  request: string;
+  requestBytes: number;
+  responseHead: string;
+  responseHeaderBytes: number;
+}
+
+/** One WebSocket frame as it crossed the wire. */
+export interface BrowserFrame {
+  hex: string;
+  bytes: number;
+  headerBytes: number;
+  payloadBytes: number;
+}
+
+/** Results' `browser`: the report's BrowserFigures, and the exchanges and frames they come from. */
+export interface BrowserMeasurement extends BrowserFigures {
+  userAgent: string;
+  /** The message the page sent on every transport. */
+  message: string;
+  poll: BrowserExchange;
+  /** POST /messages: how a polling or SSE page sends a message. */
+  send: BrowserExchange;
+  eventSource: BrowserExchange;
+  upgrade: BrowserExchange;
+  /** The message, client to server (masked). */
+  frameUp: BrowserFrame;
+  /** Its echo, server to client. */
+  frameDown: BrowserFrame;
+}
+
+export type BrowserOutcome = BrowserMeasurement | { skipped: string };
+
+/** Five bytes, as the textbook's "Hello": a frame of 2 + 4 (mask) + 5 bytes going up. */
+export const BROWSER_MESSAGE = 'hello';
+const STEP_TIMEOUT_MS = 15_000;
+const CAPTURE_BYTES = 16 * 1024;
+const WS_OPCODE_TEXT = 0x1;
+
+/** A request and the head of its response, with the bytes of the connection they were on. */
+interface HeadPair {
+  up: Buffer;
+  down: Buffer;
+  request: CapturedHead;
+  response: CapturedHead;
+}
+
+/** The first request whose start line begins with `prefix`, on any connection of the relay, with the response to it. */
+function findExchange(relay: ByteRelay, prefix: string): HeadPair {
+  for (const { capture } of relay.connections) {
+    const up = capture.bytes('up');
+    const down = capture.bytes('down');
+    const requests = capturedHeads(up, 'request');
+    const index = requests.findIndex((head) => head.startLine.startsWith(prefix));
+    const request = requests[index];
+    // Responses come in the order of the requests on a connection (no pipelining without them).
+    const response = capturedHeads(down, 'response')[index];
+    if (request !== undefined && response !== undefined) return { up, down, request, response };
+  }
+  throw new Error(`the browser made no request "${prefix} …" that was answered (connections: ${relay.connections.map((c) => c.firstLine).join('; ')})`);
+}
+
+function exchange({ up, request, response }: HeadPair): BrowserExchange {
+  return {
+    request: up.subarray(request.offset, request.end).toString('utf8'),
+    requestBytes: request.end - request.offset,
+    responseHead: response.text,
+    responseHeaderBytes: response.bytes,
+  };
+}
+
+function textFrame(bytes: Buffer, from: number, what: string): BrowserFrame {
+  const found = findFrame(bytes, (header) => header.opcode === WS_OPCODE_TEXT, from);
+  if (found === undefined) throw new Error(`no text frame ${what} after the upgrade`);
+  const { offset, header } = found;
+  const frameBytes = header.headerBytes + header.payloadBytes;
+  return { hex: hex(bytes.subarray(offset, offset + frameBytes)), bytes: frameBytes, headerBytes: header.headerBytes, payloadBytes: header.payloadBytes };
+}
+
+/** The figures, from what the relays of a site kept once the page has echoed BROWSER_MESSAGE on every transport. */
+export function browserBytes(site: Pick<EchoSite, 'relays'>): Omit<BrowserMeasurement, 'name' | 'version' | 'userAgent'> {
+  const poll = exchange(findExchange(site.relays['short-poll'], 'GET /messages'));
+  const send = exchange(findExchange(site.relays['short-poll'], 'POST /messages'));
+  const eventSource = exchange(findExchange(site.relays.sse, 'GET /events'));
+  const upgrade = findExchange(site.relays.websocket, 'GET /ws');
+  const frameUp = textFrame(upgrade.up, upgrade.request.end, 'up');
+  const frameDown = textFrame(upgrade.down, upgrade.response.end, 'down');
+  if (frameUp.payloadBytes !== utf8Bytes(BROWSER_MESSAGE) || frameDown.payloadBytes !== utf8Bytes(echoReply(BROWSER_MESSAGE))) {
+    throw new Error(`the first text frames carry ${frameUp.payloadBytes} and ${frameDown.payloadBytes} bytes, not the message and its echo`);
+  }
+  return {
+    message: BROWSER_MESSAGE,
+    pollRequestBytes: poll.requestBytes,
+    pollResponseHeaderBytes: poll.responseHeaderBytes,
+    websocketFrameBytes: frameDown.headerBytes,
+    poll,
+    send,
+    eventSource,
+    upgrade: exchange(upgrade),
+    frameUp,
+    frameDown,
+  };
+}
+
+/** Runs the demo in Debian's chromium and measures what it sent and got; or says why it could not. */
+export async function measureBrowser(): Promise<BrowserOutcome> {
+  const missing = chromiumMissing();
+  if (missing !== undefined) return { skipped: missing };
+  const site = await startEchoSite({ captureBytes: CAPTURE_BYTES });
+  try {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(site.url, { timeout: STEP_TIMEOUT_MS });
+      for (const transport of ['short-poll', 'sse', 'websocket']) await echoInDemo(page, transport, BROWSER_MESSAGE, STEP_TIMEOUT_MS);
+      const userAgent = await page.evaluate(() => navigator.userAgent);
+      return { name: 'Chromium', version: browser.version(), userAgent, ...browserBytes(site) };
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await site.stop();
+  }
+}

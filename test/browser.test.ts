@@ -1,0 +1,60 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromiumMissing } from '../bench/browser/chromium.ts';
+import { BROWSER_MESSAGE, measureBrowser } from '../bench/browser/measure.ts';
+import { capturedHeads } from '../bench/browser/http-heads.ts';
+import { browserFigures } from '../scripts/report/browser.ts';
+import type { Results } from '../bench/result.ts';
+
+describe('finding HTTP heads in captured bytes', () => {
+  it('walks requests and responses by Content-Length and stops at a 101 or a stream', () => {
+    const up = Buffer.from('POST /clients HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}GET /messages?after=0 HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1');
+    const requests = capturedHeads(up, 'request');
+    assert.deepEqual(
+      requests.map((head) => [head.startLine, head.offset, head.bytes, head.end]),
+      [
+        ['POST /clients HTTP/1.1', 0, 45, 47],
+        ['GET /messages?after=0 HTTP/1.1', 47, 43, 90],
+      ],
+    );
+    const down = Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi', 'latin1');
+    assert.deepEqual(
+      capturedHeads(down, 'response').map((head) => head.end),
+      [56],
+    );
+    const stream = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHTTP/\r\n', 'latin1');
+    assert.equal(capturedHeads(stream, 'response').length, 1);
+  });
+});
+
+describe('what a real browser sends, measured on the wire', { skip: chromiumMissing() }, () => {
+  it('a fetch poll, an EventSource request, a WebSocket upgrade and the frames of a 5-byte message', async () => {
+    const outcome = await measureBrowser();
+    assert.ok(!('skipped' in outcome), 'skipped' in outcome ? outcome.skipped : '');
+    assert.equal(outcome.name, 'Chromium');
+    assert.match(outcome.version, /^\d+\.\d+/);
+    assert.match(outcome.poll.request, /^GET \/messages\?client=[-0-9a-f]+&after=\d+ HTTP\/1\.1\r\n/);
+    assert.match(outcome.poll.request, /\r\nUser-Agent: [^\r]+\r\n/);
+    assert.equal(outcome.pollRequestBytes, Buffer.byteLength(outcome.poll.request, 'latin1'));
+    assert.match(outcome.poll.responseHead, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n$/);
+    assert.match(outcome.send.request, new RegExp(`^POST /messages[^]*\\r\\n\\r\\n${BROWSER_MESSAGE}$`));
+    assert.match(outcome.eventSource.request, /^GET \/events\?client=[^]*\r\nAccept: text\/event-stream\r\n/);
+    assert.match(outcome.eventSource.responseHead, /\r\nContent-Type: text\/event-stream\r\n/);
+    assert.match(outcome.upgrade.request, /^GET \/ws HTTP\/1\.1\r\n[^]*\r\nSec-WebSocket-Key: [A-Za-z0-9+/]{22}==\r\n/);
+    assert.match(outcome.upgrade.responseHead, /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*Sec-WebSocket-Accept: /);
+    // up: FIN + text, MASK + length 5, a 4-byte masking key, 5 masked bytes.
+    assert.deepEqual([outcome.frameUp.bytes, outcome.frameUp.headerBytes, outcome.frameUp.payloadBytes], [6 + 5, 6, 5]);
+    assert.match(outcome.frameUp.hex, /^81 85 /);
+    // down: "Received:  hello" unmasked, 2 bytes of header.
+    assert.deepEqual([outcome.frameDown.bytes, outcome.websocketFrameBytes], [2 + 16, 2]);
+    assert.equal(
+      outcome.frameDown.hex,
+      `81 10 ${Buffer.from(`Received:  ${BROWSER_MESSAGE}`)
+        .toString('hex')
+        .replace(/(..)(?!$)/g, '$1 ')}`,
+    );
+    // The report reads it as it is.
+    const figures = browserFigures({ browser: outcome } as unknown as Results);
+    assert.equal(figures?.pollRequestBytes, outcome.pollRequestBytes);
+  });
+});
