@@ -9,6 +9,7 @@ import { TRANSPORTS, isTransportName, type TransportName } from '../servers/cont
 import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
 import { measureBrowser, type BrowserOutcome } from './browser/measure.ts';
 import { startGoEchoServer } from './go-peer.ts';
+import { runMicroBenchmarks } from './micro/run.ts';
 import { describeEnvironment } from './environment.ts';
 import { pinDriver } from './pinning.ts';
 import { Progress } from './progress.ts';
@@ -199,6 +200,9 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   };
 }
 
+/** How long each micro-benchmark case runs in each suite (none in the scale profile). */
+const MICRO_TIME_MS_PER_CASE: Partial<Record<SuiteName, number>> = { default: 100, quick: 20 };
+
 /** What a real browser sends, measured where the suite has polling or WebSocket runs to set it beside. */
 async function measureBrowserFor(runs: RunConfig[]): Promise<BrowserOutcome> {
   if (!runs.some((run) => run.transport === 'short-poll' || run.transport === 'websocket'))
@@ -302,6 +306,11 @@ export async function main(args: string[]): Promise<number> {
   }
   progress.done();
   if (options.overrides.values?.target === undefined) {
+    const microTimeMs = MICRO_TIME_MS_PER_CASE[options.suite];
+    if (microTimeMs !== undefined) {
+      process.stderr.write(`bench: per-message CPU micro-benchmarks (${microTimeMs} ms per case)...\n`);
+      results.micro = await runMicroBenchmarks({ timeMs: microTimeMs });
+    }
     results.browser = await measureBrowserFor(runs);
     results.peers = { go: await runGoPeer(runs, engineContext, results.runs) };
   }

@@ -4,7 +4,7 @@
  */
 import type { TransportName } from '../servers/contract.ts';
 import type { WireBytes } from './wire.ts';
-import type { BrowserOutcome } from './browser/measure.ts';
+import type { MicroResults } from './micro/result.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -173,6 +173,18 @@ export interface WireSample {
   limitBytes: number;
 }
 
+/** The figures of a real browser the report uses. */
+export interface BrowserFigures {
+  name: string;
+  version: string;
+  /** One poll request, head and all. */
+  pollRequestBytes: number;
+  /** The head of the response to one poll. */
+  pollResponseHeaderBytes: number;
+  /** Framing of one WebSocket frame from the server. */
+  websocketFrameBytes: number;
+}
+
 export interface Results {
   schemaVersion: typeof SCHEMA_VERSION;
   environment: Environment;
@@ -182,8 +194,10 @@ export interface Results {
   runs: RunResult[];
   /** One capture per transport (from its first completed run). */
   samples: WireSample[];
-  /** What a real browser sent (bench/browser/), or why it was not measured. */
-  browser?: BrowserOutcome;
+  /** What a real browser sent (bench/browser/ writes more: the exchanges and frames), or why it was not measured. */
+  browser?: BrowserFigures | { skipped: string };
+  /** Per-message CPU cost of each transport's code path (bench/micro/). */
+  micro?: MicroResults;
   /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */
   peers?: { go?: { skipped?: string; version?: string; runIds: string[] } };
   finishedAt: string;

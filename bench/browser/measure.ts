@@ -6,7 +6,7 @@
  * upgrade and its 101, and the frames of one short text message up (masked) and down.
  */
 import { findFrame, hex } from '../../scripts/report/websocket-frame.ts';
-import type { BrowserFigures } from '../../scripts/report/browser.ts';
+import type { BrowserFigures } from '../result.ts';
 import { startEchoSite, type EchoSite } from '../../scripts/demo/site.ts';
 import { echoReply, utf8Bytes } from '../../servers/contract.ts';
 import { chromiumMissing, launchChromium } from './chromium.ts';

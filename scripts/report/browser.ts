@@ -1,20 +1,11 @@
 /**
- * Figures from a real browser, which results.json may carry as `browser` (not yet part of the
- * Results type, so typed and checked here): what one poll and one WebSocket frame cost when a
- * browser, with all its headers, makes them.
+ * Figures from a real browser, which results.json may carry as `browser` (checked here, since a
+ * results file is read from disk): what one poll and one WebSocket frame cost when a browser,
+ * with all its headers, makes them.
  */
-import type { Results } from '../../bench/result.ts';
+import type { BrowserFigures, Results } from '../../bench/result.ts';
 
-export interface BrowserFigures {
-  name: string;
-  version: string;
-  /** One poll request, head and all. */
-  pollRequestBytes: number;
-  /** The head of the response to one poll. */
-  pollResponseHeaderBytes: number;
-  /** Framing of one WebSocket frame from the server. */
-  websocketFrameBytes: number;
-}
+export type { BrowserFigures };
 
 function isBrowserFigures(value: unknown): value is BrowserFigures {
   if (typeof value !== 'object' || value === null) return false;
@@ -31,7 +22,7 @@ function isBrowserFigures(value: unknown): value is BrowserFigures {
 
 /** The browser figures of the results, when present and well-formed. */
 export function browserFigures(results: Results): BrowserFigures | undefined {
-  const candidate = (results as Results & { browser?: unknown }).browser;
+  const candidate: unknown = results.browser;
   return isBrowserFigures(candidate) ? candidate : undefined;
 }
 

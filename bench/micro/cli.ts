@@ -1,0 +1,138 @@
+/**
+ * npm run bench:micro: times one message through each transport's own code (see cases.ts),
+ * prints a table, and writes micro.json and micro.md under reports/micro-<time>/ or --out.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatInteger, formatNumber, formatSignificant } from '../../scripts/report/format.ts';
+import { renderMicroSection } from '../../scripts/report/micro-section.ts';
+import { parseSize, sizeLabel } from '../scenarios.ts';
+import { DEFAULT_SIZES } from './cases.ts';
+import type { MeasuredCase } from './measure.ts';
+import type { MicroCaseResult, MicroResults } from './result.ts';
+import { DEFAULT_TIME_MS, runMicroBenchmarks } from './run.ts';
+
+export class UsageError extends Error {}
+
+/** The largest message a case may carry: the servers' own limit is far below it. */
+const MAX_SIZE_BYTES = 16 * 1024 * 1024;
+
+export interface MicroCliOptions {
+  timeMs: number;
+  sizes: number[];
+  out?: string;
+}
+
+export function usage(): string {
+  return [
+    'Usage: npm run bench:micro -- [options]',
+    '',
+    "Times one message through each transport's own code with tinybench: an HTTP request and response",
+    "(Node's parser), an SSE event encoded and parsed, a WebSocket frame encoded and decoded (ws's Sender",
+    'and Receiver; masked and unmasked, with bufferutil and without, permessage-deflate on and off), and',
+    'the WebSocket handshake accept value. Writes micro.json and micro.md.',
+    '',
+    `  --time <ms>          time budget of each case (default ${DEFAULT_TIME_MS})`,
+    `  --sizes <list>       message sizes, e.g. 16,1KiB,64KiB (default ${DEFAULT_SIZES.map(sizeLabel).join(',')})`,
+    '  --out <dir>          where micro.json and micro.md go (default reports/micro-<time>/)',
+    '  --help               this text',
+  ].join('\n');
+}
+
+export function parseMicroArgs(args: string[]): MicroCliOptions | 'help' {
+  let values: { time?: string; sizes?: string; out?: string; help?: boolean };
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { time: { type: 'string' }, sizes: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
+    }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) return 'help';
+  let timeMs = DEFAULT_TIME_MS;
+  if (values.time !== undefined) {
+    timeMs = Number(values.time);
+    if (!/^\d+$/.test(values.time) || timeMs <= 0) throw new UsageError(`--time must be a whole number of milliseconds above 0, not "${values.time}"`);
+  }
+  let sizes = DEFAULT_SIZES;
+  if (values.sizes !== undefined) {
+    sizes = values.sizes.split(',').map((item) => {
+      const bytes = parseSize(item);
+      if (bytes === undefined || bytes < 1) throw new UsageError(`--sizes: "${item}" is not a size of at least 1 byte (try 16, 1KiB, 64KiB)`);
+      if (bytes > MAX_SIZE_BYTES) throw new UsageError(`--sizes: ${item} is over the 16 MiB allowed`);
+      return bytes;
+    });
+  }
+  return { timeMs, sizes: [...new Set(sizes)], ...(values.out === undefined ? {} : { out: values.out }) };
+}
+
+function stamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+}
+
+function progressLine(measured: MeasuredCase): string {
+  return measured.state === 'completed'
+    ? `  ${measured.id.padEnd(48)} ${formatSignificant(measured.nsPerOp, 3).padStart(10)} ns/op\n`
+    : `  ${measured.id.padEnd(48)} FAILED: ${measured.error}\n`;
+}
+
+/** The results as a plain-text table for the terminal. */
+export function microTable(micro: MicroResults): string {
+  const header = ['case', 'ops/s', 'ns/op', 'x cheapest', '±'];
+  const rows = micro.cases.map((result: MicroCaseResult) =>
+    result.state === 'failed'
+      ? [result.id, 'FAILED', result.error, '', '']
+      : [
+          result.id,
+          formatInteger(result.opsPerSecond),
+          formatSignificant(result.nsPerOp, 3),
+          formatNumber(result.relativeToCheapest, 1),
+          `${formatNumber(result.rmePercent, 1)}%`,
+        ],
+  );
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export async function main(args: string[]): Promise<number> {
+  let options: MicroCliOptions | 'help';
+  try {
+    options = parseMicroArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench:micro: ${error.message}\n\n${usage()}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const outDir = options.out ?? path.join('reports', `micro-${stamp(new Date())}`);
+  process.stderr.write(`bench:micro: ${formatInteger(options.timeMs)} ms per case, sizes ${options.sizes.map(sizeLabel).join(', ')}\n`);
+  const micro = await runMicroBenchmarks({ timeMs: options.timeMs, sizes: options.sizes, onCase: (measured) => process.stderr.write(progressLine(measured)) });
+  mkdirSync(outDir, { recursive: true });
+  const jsonPath = path.join(outDir, 'micro.json');
+  const markdownPath = path.join(outDir, 'micro.md');
+  writeFileSync(jsonPath, `${JSON.stringify(micro, null, 2)}\n`);
+  writeFileSync(markdownPath, `# wirecost: per-message CPU cost\n\n${renderMicroSection(micro, [])}\n`);
+  process.stdout.write(`${microTable(micro)}\n\nresults: ${jsonPath}\nreport:  ${markdownPath}\n`);
+  const failed = micro.cases.filter((result) => result.state === 'failed').length;
+  if (failed > 0) process.stderr.write(`bench:micro: ${failed} of ${micro.cases.length} cases failed (see micro.json)\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+if (process.argv[1]?.endsWith(path.join('bench', 'micro', 'cli.ts'))) {
+  process.exitCode = await main(process.argv.slice(2));
+}

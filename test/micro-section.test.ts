@@ -1,0 +1,104 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { caseKey } from '../bench/micro/micro-case.ts';
+import { MICRO_SCHEMA_VERSION, type MicroCaseResult, type MicroResults, type MicroTransport } from '../bench/micro/result.ts';
+import type { Results } from '../bench/result.ts';
+import { renderMicroSection } from '../scripts/report/micro-section.ts';
+import { renderMarkdown } from '../scripts/report/render.ts';
+
+const results = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
+
+function completed(transport: MicroTransport, operation: string, variant: string, nsPerOp: number, relativeToCheapest: number): MicroCaseResult {
+  return {
+    ...caseKey(transport, operation, 1024, variant),
+    state: 'completed',
+    opsPerSecond: 1e9 / nsPerOp,
+    nsPerOp,
+    relativeToCheapest,
+    samples: 100,
+    opsPerSample: 10,
+    rmePercent: 1.25,
+  };
+}
+
+const micro: MicroResults = {
+  schemaVersion: MICRO_SCHEMA_VERSION,
+  timeMsPerCase: 500,
+  sizes: [1024],
+  cases: [
+    completed('http', 'request', '', 10_000, 20),
+    completed('http', 'response', '', 8_000, 16),
+    completed('sse', 'encode', '', 500, 1),
+    completed('websocket', 'decode', 'masked, bufferutil', 2_000, 4),
+    completed('websocket', 'decode', 'masked, js', 4_000, 8),
+    completed('websocket', 'encode', 'unmasked', 1_000, 2),
+    { ...caseKey('websocket', 'encode', 1024, 'unmasked, deflate'), state: 'failed', error: 'zlib went away' },
+  ],
+};
+
+/** The cells of the markdown table row that starts with `first`. */
+function row(markdown: string, first: string): string[] {
+  const line = markdown.split('\n').find((text) => text.startsWith(`| ${first} |`));
+  assert.ok(line !== undefined, `no row for ${first}`);
+  return line
+    .slice(2, -2)
+    .split(' | ')
+    .map((cell) => cell.trim());
+}
+
+describe('the micro-benchmark section', () => {
+  const markdown = renderMicroSection(micro, results.runs);
+
+  it('tables every case, a failed one with its error', () => {
+    assert.deepEqual(row(markdown, 'websocket | decode | 1KiB | masked, bufferutil'), [
+      'websocket',
+      'decode',
+      '1KiB',
+      'masked, bufferutil',
+      '500,000',
+      '2,000',
+      '4.0×',
+      '±1.3%',
+      '1,000',
+    ]);
+    assert.deepEqual(row(markdown, 'websocket | encode | 1KiB | unmasked, deflate').slice(4, 6), ['**FAILED**', 'zlib went away']);
+  });
+
+  it("sets the estimate beside each echo run's server CPU per message, with the ratio", () => {
+    // websocket: 1.235661 s / 65705 messages = 18.806 µs; decode masked (bufferutil) 2 µs + encode unmasked 1 µs = 3 µs; 18.806 / 3 = 6.27.
+    assert.deepEqual(row(markdown, '`echo/websocket/1KiB/c10`').slice(1, 4), ['3.00 (masked frame decoded + unmasked frame encoded)', '18.8', '6.3×']);
+    // sse: 1.215594 / 9274 = 131.08 µs; POST 10 µs + event 0.5 µs = 10.5 µs; 12.48.
+    assert.deepEqual(row(markdown, '`echo/sse/1KiB/c10`').slice(1, 4), ['10.5 (POST parsed and answered + event encoded)', '131', '12.5×']);
+    // short-poll: 0.114463 / 157 = 729.06 µs; POST 10 µs + poll answer 8 µs = 18 µs; 40.50.
+    assert.deepEqual(row(markdown, '`echo/short-poll/1KiB/c10`').slice(1, 4), [
+      '18.0 (POST parsed and answered + poll answered with the reply)',
+      '729',
+      '40.5×',
+    ]);
+    // long-poll: 1.054233 / 4395 = 239.87 µs; 18 µs; 13.33.
+    assert.deepEqual(row(markdown, '`echo/long-poll/1KiB/c10`').slice(2, 4), ['240', '13.3×']);
+    assert.deepEqual(row(markdown, '`echo/tcp/1KiB/c10`').slice(1, 5), ['not measured', '15.5', '-', 'none: raw TCP framing is a length prefix']);
+  });
+
+  it('says how far they agree', () => {
+    assert.match(
+      markdown,
+      /a server spent 6\.3× to 40\.5× the CPU time the micro-benchmarks account for \(short-poll 40\.5×; long-poll 13\.3×; sse 12\.5×; websocket 6\.3×\)/,
+    );
+    assert.match(markdown, /the protocol code measured here is 2% to 16% of what a message cost the server/);
+    assert.match(markdown, /system calls/);
+  });
+
+  it('says so when a case of an estimate failed', () => {
+    const deflateRun = results.runs.find((run) => run.id === 'echo/websocket/1KiB/c10');
+    assert.ok(deflateRun !== undefined);
+    const withDeflate = { ...deflateRun, id: 'echo/websocket/1KiB/c10/deflate', config: { ...deflateRun.config, perMessageDeflate: true } };
+    assert.equal(row(renderMicroSection(micro, [withDeflate]), '`echo/websocket/1KiB/c10/deflate`')[1], 'a case failed');
+  });
+
+  it('is in the report when the results carry micro-benchmarks, and only then', () => {
+    assert.doesNotMatch(renderMarkdown(results), /Per-message CPU cost/);
+    assert.match(renderMarkdown({ ...results, micro } as Results), /## Per-message CPU cost: micro-benchmarks/);
+  });
+});
