@@ -5,60 +5,22 @@
  * - long-poll polls again as soon as the held poll answers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROUTES, clockNowMs, type BroadcastRequest, type PollResponse, type PushRequest, type TransportName } from '../../servers/contract.ts';
-import { HttpSession, HttpStatusError } from './http-session.ts';
-import {
-  countError,
-  newClientWire,
-  type ClientWire,
-  type ClientOptions,
-  type MessageListener,
-  type PollCounts,
-  type TransportClient,
-} from './transport-client.ts';
+import { ROUTES, clockNowMs, type PollResponse } from '../../servers/contract.ts';
+import { HttpStatusError } from './http-session.ts';
+import { HttpTransportClient } from './http-transport-client.ts';
+import { countError } from './transport-client.ts';
 
 const RETRY_AFTER_ERROR_MS = 100;
 
-abstract class PollClient implements TransportClient {
-  abstract readonly transport: TransportName;
-  readonly wire: ClientWire;
-  readonly polls: PollCounts = { total: 0, empty: 0 };
-  readonly errors = new Map<string, number>();
-  onMessage: MessageListener = () => {};
-  protected readonly session: HttpSession;
+abstract class PollClient extends HttpTransportClient {
   private lastId = 0;
-  private closed = false;
-  private loop: Promise<void> = Promise.resolve();
-
-  constructor(protected readonly options: ClientOptions) {
-    this.wire = newClientWire(options);
-    this.session = new HttpSession(options, this.wire);
-  }
 
   /** How long to wait before the poll that follows one that started at `startedAtMs`. */
   protected abstract pauseMs(startedAtMs: number): number;
 
-  async connect(): Promise<void> {
-    this.session.clientId = await this.session.register();
-    this.loop = this.pollForever();
-  }
-
-  send(message: string): Promise<void> {
-    return this.session.send(message);
-  }
-
-  requestPush(request: PushRequest): Promise<void> {
-    return this.session.requestPush(request);
-  }
-
-  requestBroadcast(request: BroadcastRequest): Promise<void> {
-    return this.session.requestBroadcast(request);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.session.close();
-    await this.loop;
+  protected receive(started: () => void): Promise<void> {
+    started();
+    return this.pollForever();
   }
 
   private async pollForever(): Promise<void> {

@@ -5,61 +5,21 @@
  */
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
-import { HttpSession, HttpStatusError } from './http-session.ts';
+import { ROUTES, clockNowMs } from '../../servers/contract.ts';
+import { HttpStatusError } from './http-session.ts';
 import { SseParser } from './sse-parser.ts';
-import {
-  countError,
-  newClientWire,
-  type ClientWire,
-  type ClientOptions,
-  type MessageListener,
-  type PollCounts,
-  type TransportClient,
-} from './transport-client.ts';
+import { countError } from './transport-client.ts';
+import { HttpTransportClient } from './http-transport-client.ts';
 
 const RECONNECT_AFTER_MS = 100;
 
-export class SseClient implements TransportClient {
+export class SseClient extends HttpTransportClient {
   readonly transport = 'sse' as const;
-  readonly wire: ClientWire;
-  readonly polls: PollCounts = { total: 0, empty: 0 };
-  readonly errors = new Map<string, number>();
-  onMessage: MessageListener = () => {};
-  private readonly session: HttpSession;
   private lastEventId = '';
-  private closed = false;
-  private streams: Promise<void> = Promise.resolve();
 
-  constructor(options: ClientOptions) {
-    this.wire = newClientWire(options);
-    this.session = new HttpSession(options, this.wire);
-  }
-
-  /** Resolves once the first stream is open (its response headers arrived). */
-  async connect(): Promise<void> {
-    this.session.clientId = await this.session.register();
-    await new Promise<void>((resolve, reject) => {
-      this.streams = this.streamForever(resolve, reject);
-    });
-  }
-
-  send(message: string): Promise<void> {
-    return this.session.send(message);
-  }
-
-  requestPush(request: PushRequest): Promise<void> {
-    return this.session.requestPush(request);
-  }
-
-  requestBroadcast(request: BroadcastRequest): Promise<void> {
-    return this.session.requestBroadcast(request);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.session.close();
-    await this.streams;
+  /** Ready once the first stream is open (its response headers arrived). */
+  protected receive(opened: () => void, failed: (error: unknown) => void): Promise<void> {
+    return this.streamForever(opened, failed);
   }
 
   private async streamForever(opened: () => void, failed: (error: unknown) => void): Promise<void> {

@@ -1,0 +1,55 @@
+/**
+ * What the HTTP transports' clients share: registration, sending by POST, push and broadcast
+ * requests, and closing; a subclass only says how messages come down (polls or a stream).
+ */
+import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
+import { HttpSession } from './http-session.ts';
+import { newClientWire, type ClientOptions, type ClientWire, type MessageListener, type PollCounts, type TransportClient } from './transport-client.ts';
+
+export abstract class HttpTransportClient implements TransportClient {
+  abstract readonly transport: TransportName;
+  readonly wire: ClientWire;
+  readonly polls: PollCounts = { total: 0, empty: 0 };
+  readonly errors = new Map<string, number>();
+  onMessage: MessageListener = () => {};
+  protected readonly session: HttpSession;
+  protected closed = false;
+  /** The receiving loop, which ends once the client is closed. */
+  private receiving: Promise<void> = Promise.resolve();
+
+  constructor(protected readonly options: ClientOptions) {
+    this.wire = newClientWire(options);
+    this.session = new HttpSession(options, this.wire);
+  }
+
+  /**
+   * Starts receiving; `started` is called once the client is ready to be counted as connected
+   * (a poll loop at once, a stream once its response has arrived), `failed` if it never is.
+   */
+  protected abstract receive(started: () => void, failed: (error: unknown) => void): Promise<void>;
+
+  async connect(): Promise<void> {
+    this.session.clientId = await this.session.register();
+    await new Promise<void>((resolve, reject) => {
+      this.receiving = this.receive(resolve, reject);
+    });
+  }
+
+  send(message: string): Promise<void> {
+    return this.session.send(message);
+  }
+
+  requestPush(request: PushRequest): Promise<void> {
+    return this.session.requestPush(request);
+  }
+
+  requestBroadcast(request: BroadcastRequest): Promise<void> {
+    return this.session.requestBroadcast(request);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.session.close();
+    await this.receiving;
+  }
+}
