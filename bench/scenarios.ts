@@ -11,7 +11,7 @@ export const RUN_DEFAULTS: Omit<RunConfig, 'scenario' | 'transport'> = {
   clients: 50,
   payloadBytes: 1024,
   warmupSeconds: 1,
-  durationSeconds: 3,
+  durationSeconds: 2,
   inFlight: 1,
   targetRatePerSecond: 0,
   pushRatePerSecond: 10,
@@ -46,10 +46,10 @@ export const KAAZING_RUNS: RunTemplate[] = [
     pushRatePerSecond: 1,
     pollIntervalMs: 1000,
     payloadBytes: SIZES.tiny,
-    durationSeconds: 4,
+    durationSeconds: 3,
     group: 'kaazing',
   },
-  { scenario: 'push', transport: 'websocket', clients: 1000, pushRatePerSecond: 1, payloadBytes: SIZES.tiny, durationSeconds: 4, group: 'kaazing' },
+  { scenario: 'push', transport: 'websocket', clients: 1000, pushRatePerSecond: 1, payloadBytes: SIZES.tiny, durationSeconds: 3, group: 'kaazing' },
 ];
 
 /**
@@ -68,7 +68,15 @@ export const RTT_SERIES_MS = [0, 20, 100];
  */
 const RTT_RUNS: RunTemplate[] = RTT_SERIES_MS.flatMap((rttMs) =>
   (['echo', 'push'] as const).flatMap((scenario) =>
-    everyTransport({ scenario, clients: scenario === 'echo' ? 1 : 10, payloadBytes: SIZES.small, rttMs, warmupSeconds: 0.5, durationSeconds: 2, group: 'rtt' }),
+    everyTransport({
+      scenario,
+      clients: scenario === 'echo' ? 1 : 10,
+      payloadBytes: SIZES.small,
+      rttMs,
+      warmupSeconds: 0.5,
+      durationSeconds: 1.5,
+      group: 'rtt',
+    }),
   ),
 );
 
