@@ -112,7 +112,16 @@ export type ControlRequest = ({ op: 'push' } & PushRequest) | ({ op: 'broadcast'
 
 export class ContractError extends Error {
   constructor(
-    readonly code: 'bad-request' | 'too-large' | 'unknown-client' | 'mailbox-full' | 'not-found' | 'method-not-allowed' | 'too-many-clients',
+    readonly code:
+      | 'bad-request'
+      | 'too-large'
+      | 'unknown-client'
+      | 'mailbox-full'
+      | 'not-found'
+      | 'method-not-allowed'
+      | 'too-many-clients'
+      | 'too-many-pushes'
+      | 'origin-not-allowed',
     message: string,
   ) {
     super(message);
@@ -226,8 +235,21 @@ export interface ServerLimits {
   keepAliveTimeoutMs: number;
   /** SSE: a comment line is sent after this long without an event, so proxies keep the stream open (0: never). */
   sseHeartbeatMs: number;
-  /** A WebSocket/TCP client whose unsent output exceeds this is sent nothing more until it drains; what is skipped is counted. */
+  /**
+   * A WebSocket/TCP client whose unsent output exceeds this is sent nothing more until it drains;
+   * what is skipped is counted. An SSE stream over it is ended (its messages stay in the mailbox).
+   */
   maxBufferedBytes: number;
+  /** HTTP request line and headers, in bytes, at most (431 above). */
+  maxHeaderBytes: number;
+  /** An HTTP request's headers must arrive within this long of its first byte (408 after). */
+  headersTimeoutMs: number;
+  /** TCP: a frame must arrive whole within this long of its first byte, or the connection is dropped. An idle connection is never dropped. */
+  frameTimeoutMs: number;
+  /** Open TCP connections to a server's listener at most; one more is closed at once (all five transports). */
+  maxConnections: number;
+  /** Push streams running for one client at once (429, WebSocket close 1008, TCP error frame above). */
+  maxPushStreams: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -242,6 +264,11 @@ export const DEFAULT_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 65_000,
   sseHeartbeatMs: 15_000,
   maxBufferedBytes: 16 * 1024 * 1024,
+  maxHeaderBytes: 16 * 1024, // Node's own default
+  headersTimeoutMs: 10_000,
+  frameTimeoutMs: 10_000,
+  maxConnections: 250_000,
+  maxPushStreams: 16,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -251,10 +278,14 @@ export const DEFAULT_LIMITS: ServerLimits = {
 /**
  * Causes of refusals and failures a server counts. Beyond the ContractError codes:
  * `internal` (a bug), `socket` (a connection error), `dropped-slow-consumer` (a message not
- * sent because the client's buffered output was over the limit) and `resume-gap` (a client
- * resumed from a point older than what its mailbox still held: see Mailbox).
+ * sent because the client's buffered output was over the limit), `closed-slow-consumer` (a
+ * connection or stream ended because its buffered output was over the limit), `resume-gap` (a
+ * client resumed from a point older than what its mailbox still held: see Mailbox), `timeout`
+ * (HTTP headers or a TCP frame that did not arrive in time) and `too-many-connections` (a
+ * connection closed at once because the listener held limits.maxConnections).
  */
-export type ErrorCause = ContractError['code'] | 'internal' | 'socket' | 'dropped-slow-consumer' | 'resume-gap';
+export type ErrorCause =
+  ContractError['code'] | 'internal' | 'socket' | 'dropped-slow-consumer' | 'closed-slow-consumer' | 'resume-gap' | 'timeout' | 'too-many-connections';
 
 export interface ServerCounters {
   connectionsAccepted: number;
@@ -268,6 +299,8 @@ export interface ServerCounters {
   evictedDelivered: number;
   /** Every refusal and failure, by cause. */
   errors: Record<ErrorCause, number>;
+  /** SSE writes the socket could not take at once (`res.write` returned false): the client reads slower than the server writes. */
+  writesBackpressured: number;
   /** TCP payload bytes, as the server's sockets counted them (closed and open). */
   bytesRead: number;
   bytesWritten: number;
@@ -299,4 +332,6 @@ export interface ServerOptions {
   limits: ServerLimits;
   /** websocket only: negotiate permessage-deflate. */
   perMessageDeflate: boolean;
+  /** Browser origins allowed beyond the loopback ones; `*` allows any (see origin.ts). None given: loopback only. */
+  allowOrigins?: readonly string[];
 }

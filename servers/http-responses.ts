@@ -1,6 +1,8 @@
 /** Reading request bodies within a limit, and writing the HTTP transports' responses. */
 import type http from 'node:http';
-import { ContractError } from './contract.ts';
+import type { Duplex } from 'node:stream';
+import { ContractError, type ErrorCause, type ServerLimits } from './contract.ts';
+import type { ServerMetrics } from './metrics.ts';
 
 export const STATUS_BY_CODE: Record<ContractError['code'], number> = {
   'bad-request': 400,
@@ -9,34 +11,131 @@ export const STATUS_BY_CODE: Record<ContractError['code'], number> = {
   'method-not-allowed': 405,
   'too-large': 413,
   'mailbox-full': 429,
+  'too-many-pushes': 429,
+  'origin-not-allowed': 403,
   'too-many-clients': 503,
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The client went away in the middle of its request: nothing to answer, counted as a socket error. */
+export class ClientGoneError extends Error {}
+
+/** The request's URL; a target that is no URL path (`//[`, say) is ContractError('bad-request'). */
+export function requestUrl(req: http.IncomingMessage): URL {
+  if (!URL.canParse(req.url ?? '/', BASE_URL)) throw new ContractError('bad-request', 'the request target is not a valid path');
+  return new URL(req.url ?? '/', BASE_URL);
+}
+
+/** The request's path, or undefined when its target is no URL path. */
+export function requestPath(req: http.IncomingMessage): string | undefined {
+  return URL.canParse(req.url ?? '/', BASE_URL) ? new URL(req.url ?? '/', BASE_URL).pathname : undefined;
+}
+
+/** Request targets are paths: any base will do to parse them. */
+const BASE_URL = 'http://localhost';
+
 /**
  * Reads a whole request body as UTF-8 text of at most `maxBytes` bytes. Over the limit:
- * ContractError('too-large') (the rest of the body is not read; the answer closes the connection); bytes that are not UTF-8: ContractError('bad-request').
+ * ContractError('too-large'), declared (Content-Length) or counted (chunked); the rest of the
+ * body is discarded, not kept, and the answer closes the connection. Bytes that are not UTF-8:
+ * ContractError('bad-request'). The request is never destroyed here, so the client gets its 413.
  */
-export async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
-    throw new ContractError('too-large', `the body is ${declared} bytes; at most ${maxBytes} are allowed`);
+    return Promise.reject(new ContractError('too-large', `the body is ${declared} bytes; at most ${maxBytes} are allowed`));
   }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > maxBytes) {
-      throw new ContractError('too-large', `the body is over ${maxBytes} bytes, the most allowed`);
-    }
-    chunks.push(chunk);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.resume(); // what is left of the body is read and dropped, never buffered
+    };
+    const onData = (chunk: Buffer): void => {
+      length += chunk.length;
+      if (length > maxBytes) {
+        stop();
+        reject(new ContractError('too-large', `the body is over ${maxBytes} bytes, the most allowed`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      try {
+        resolve(utf8.decode(Buffer.concat(chunks, length)));
+      } catch {
+        reject(new ContractError('bad-request', 'the body is not valid UTF-8 text'));
+      }
+    };
+    const onClose = (): void => {
+      stop();
+      reject(new ClientGoneError('the client closed the connection before its body ended'));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+  });
+}
+
+/** Node's parse errors (llhttp) and its headers timeout, as status, cause and reason. */
+function clientErrorAnswer(code: string | undefined, limits: ServerLimits): { status: number; cause: ErrorCause; reason: string } {
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, cause: 'too-large', reason: `Request Header Fields Too Large (at most ${limits.maxHeaderBytes} bytes)` };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { status: 408, cause: 'timeout', reason: `Request Timeout (headers must arrive within ${limits.headersTimeoutMs} ms)` };
+  return { status: 400, cause: 'bad-request', reason: 'Bad Request' };
+}
+
+/**
+ * The 'clientError' handler of every HTTP listener: malformed HTTP gets 400, headers over
+ * limits.maxHeaderBytes 431, headers slower than limits.headersTimeoutMs 408; each is counted
+ * and the connection closed (as Node's own handler does: the parser cannot go on after an
+ * error). A connection reset by the client is only counted.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex, metrics: ServerMetrics, limits: ServerLimits): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    metrics.error('socket');
+    socket.destroy();
+    return;
   }
-  try {
-    return utf8.decode(Buffer.concat(chunks, length));
-  } catch {
-    throw new ContractError('bad-request', 'the body is not valid UTF-8 text');
-  }
+  const { status, cause, reason } = clientErrorAnswer(error.code, limits);
+  metrics.error(cause);
+  const body = JSON.stringify({ error: reason, code: cause });
+  const statusText = reason.replace(/ \(.*/, '');
+  writeAndClose(
+    socket,
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** Writes a whole raw HTTP response, then closes the socket once it is flushed (whatever the client still sends). */
+export function writeAndClose(socket: Duplex, response: string): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(response);
+}
+
+/** Node's own requestTimeout: a whole request (headers and body) must arrive within it. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** Node checks the headers and request timeouts on a tick; its 30 s default would make a small timeout late. */
+const MAX_CHECKING_INTERVAL_MS = 1_000;
+const MIN_CHECKING_INTERVAL_MS = 25;
+
+/** Node's options for an HTTP listener from the limits; `requestTimeout` keeps Node's 300 s, never below the headers timeout. */
+export function httpServerOptions(limits: ServerLimits): http.ServerOptions {
+  return {
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    // covers receiving a whole request (headers and body), not the answer: a held long poll is not cut
+    requestTimeout: Math.max(DEFAULT_REQUEST_TIMEOUT_MS, limits.headersTimeoutMs),
+    // Node checks both timeouts on this tick (30 s by default): often enough that a small timeout holds
+    connectionsCheckingInterval: Math.min(MAX_CHECKING_INTERVAL_MS, Math.max(MIN_CHECKING_INTERVAL_MS, limits.headersTimeoutMs / 4)),
+  };
 }
 
 export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {

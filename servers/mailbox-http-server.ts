@@ -25,7 +25,18 @@ import {
 import { Mailbox } from './mailbox.ts';
 import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
-import { readBody, sendError, sendJson, sendEmpty, STATUS_BY_CODE } from './http-responses.ts';
+import {
+  ClientGoneError,
+  answerClientError,
+  httpServerOptions,
+  readBody,
+  requestUrl,
+  sendError,
+  sendJson,
+  sendEmpty,
+  STATUS_BY_CODE,
+} from './http-responses.ts';
+import { OriginPolicy, addCorsHeaders, answerPreflight, requestOrigin } from './origin.ts';
 
 export interface HttpClient extends PushTarget {
   readonly id: string;
@@ -61,6 +72,7 @@ export class MailboxHttpServer implements TransportServer {
   private readonly clients = new Map<string, HttpClient>();
   private readonly limits: ServerLimits;
   private readonly broadcasts: BroadcastSequence;
+  private readonly origins: OriginPolicy;
   private evictedByForgotten = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -72,15 +84,14 @@ export class MailboxHttpServer implements TransportServer {
     this.limits = options.limits;
     this.metrics = new ServerMetrics(transport);
     this.broadcasts = new BroadcastSequence(this.metrics);
-    this.server = http.createServer({ keepAliveTimeout: options.limits.keepAliveTimeoutMs }, (req, res) => {
+    this.origins = new OriginPolicy(options.allowOrigins);
+    this.server = http.createServer(httpServerOptions(this.limits), (req, res) => {
       this.route(req, res).catch((error: unknown) => this.fail(res, error));
     });
+    this.server.maxConnections = this.limits.maxConnections;
+    this.server.on('drop', () => this.metrics.error('too-many-connections'));
     this.server.on('connection', (socket) => this.metrics.trackSocket(socket));
-    this.server.on('clientError', (error, socket) => {
-      this.metrics.error('bad-request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy(error);
-    });
+    this.server.on('clientError', (error, socket) => answerClientError(error, socket, this.metrics, this.limits));
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -142,8 +153,13 @@ export class MailboxHttpServer implements TransportServer {
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.metrics.counters.requests += 1;
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!this.origins.allows(requestOrigin(req))) {
+      throw new ContractError('origin-not-allowed', `origin ${requestOrigin(req)} is not allowed: start the server with --allow-origin to allow it`);
+    }
+    addCorsHeaders(req, res);
+    const url = requestUrl(req);
     const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') return answerPreflight(req, res);
     switch (url.pathname) {
       case ROUTES.clients:
         if (method === 'POST') return this.register(req, res);
@@ -219,7 +235,7 @@ export class MailboxHttpServer implements TransportServer {
 
   private async push(req: http.IncomingMessage, res: http.ServerResponse, client: HttpClient): Promise<void> {
     const request = parsePushRequest(parseJsonObject(await readBody(req, this.limits.maxMessageBytes)), this.limits);
-    startPushEvents(client, request, this.metrics, (text) => this.enqueue(client, text));
+    startPushEvents(client, request, this.metrics, this.limits.maxPushStreams, (text) => this.enqueue(client, text));
     sendEmpty(res, 202);
   }
 
@@ -255,6 +271,11 @@ export class MailboxHttpServer implements TransportServer {
   }
 
   private fail(res: http.ServerResponse, error: unknown): void {
+    if (error instanceof ClientGoneError) {
+      this.metrics.error('socket');
+      res.destroy();
+      return;
+    }
     if (error instanceof ContractError) {
       this.metrics.error(error.code);
       sendError(res, STATUS_BY_CODE[error.code], error.code, error.message);

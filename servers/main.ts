@@ -16,6 +16,7 @@ import { createLongPollServer } from './long-poll.ts';
 import { createSseServer } from './sse.ts';
 import { createWebSocketServer } from './websocket.ts';
 import { createTcpServer } from './tcp.ts';
+import { ANY_ORIGIN, normalizeOrigin } from './origin.ts';
 
 export const SERVER_FACTORIES: Record<TransportName, (options: ServerOptions) => TransportServer> = {
   'short-poll': createShortPollServer,
@@ -32,12 +33,26 @@ const LIMIT_OPTIONS: Record<keyof ServerLimits, { flag: string; help: string }> 
   mailboxCapacityBytes: { flag: 'mailbox-capacity-bytes', help: 'bytes a polling/SSE client may have waiting (429 above)' },
   longPollTimeoutMs: { flag: 'long-poll-timeout-ms', help: 'how long a long poll is held before it answers empty' },
   clientTtlMs: { flag: 'client-ttl-ms', help: 'a polling/SSE client not heard from for this long is forgotten' },
-  maxClients: { flag: 'max-clients', help: 'registered clients or open connections at most (503 above)' },
+  maxClients: {
+    flag: 'max-clients',
+    help: 'HTTP: registered clients; websocket: open WebSockets; tcp: open connections, at most (503, upgrade 503, TCP error frame above)',
+  },
   maxPushRatePerSecond: { flag: 'max-push-rate', help: 'highest push rate a client may ask for, messages/s' },
   maxPushCount: { flag: 'max-push-count', help: 'most messages one push request may ask for' },
   keepAliveTimeoutMs: { flag: 'keep-alive-timeout-ms', help: 'an idle HTTP keep-alive connection is closed after this long' },
   sseHeartbeatMs: { flag: 'sse-heartbeat-ms', help: 'SSE comment line after this long without an event (0: never)' },
-  maxBufferedBytes: { flag: 'max-buffered-bytes', help: 'WebSocket/TCP output a slow client may have queued before messages to it are skipped (and counted)' },
+  maxBufferedBytes: {
+    flag: 'max-buffered-bytes',
+    help: 'output a slow client may have queued: WebSocket/TCP messages beyond are skipped, an SSE stream is ended (both counted)',
+  },
+  maxHeaderBytes: { flag: 'max-header-bytes', help: 'HTTP request line and headers at most, bytes (431 above)' },
+  headersTimeoutMs: { flag: 'headers-timeout-ms', help: "an HTTP request's headers must arrive within this long (408 after)" },
+  frameTimeoutMs: {
+    flag: 'frame-timeout-ms',
+    help: 'TCP: a frame begun must arrive whole within this long, or the connection is dropped (idle ones are kept)',
+  },
+  maxConnections: { flag: 'max-connections', help: 'open TCP connections to the listener at most; one more is closed at once' },
+  maxPushStreams: { flag: 'max-push-streams', help: 'pushes one client may run at once (429, WebSocket close 1008, TCP error frame above)' },
 };
 
 function usage(): string {
@@ -56,6 +71,8 @@ function usage(): string {
     '  --port <n>                 TCP port; 0 picks a free one (default 0)',
     '  --host <address>           address to bind (default 127.0.0.1)',
     '  --per-message-deflate      websocket: negotiate permessage-deflate (default off)',
+    '  --allow-origin <origin>    a browser origin allowed beyond loopback pages (http(s)://127.0.0.1, localhost, [::1], any',
+    '                             port); repeatable or a comma list; * allows any. Others: 403 (default: loopback only)',
     ...limits,
     '  --help                     this text',
   ].join('\n');
@@ -67,6 +84,17 @@ function parseInteger(raw: string, flag: string, min: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw)))
     throw new UsageError(`--${flag} must be a whole number of at least ${min}, not "${raw}"`);
   return Number(raw);
+}
+
+/** --allow-origin values, each a comma list: `*` or origins such as https://example.com:8443. */
+function parseAllowOrigins(raw: readonly string[]): string[] {
+  const origins = raw.flatMap((value) => value.split(',')).map((value) => value.trim());
+  for (const origin of origins) {
+    if (origin !== ANY_ORIGIN && normalizeOrigin(origin) === undefined) {
+      throw new UsageError(`--allow-origin takes * or an origin (scheme://host[:port], nothing after it), not "${origin}"`);
+    }
+  }
+  return origins;
 }
 
 export interface MainOptions {
@@ -89,6 +117,7 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
         port: { type: 'string', default: '0' },
         host: { type: 'string', default: '127.0.0.1' },
         'per-message-deflate': { type: 'boolean', default: false },
+        'allow-origin': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', default: false },
         ...limitFlags,
       },
@@ -96,7 +125,7 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return 'help';
   const transport = values.transport;
   if (typeof transport !== 'string') throw new UsageError(`--transport is required: one of ${TRANSPORTS.join(', ')}`);
@@ -108,7 +137,8 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
     const raw = values[option.flag];
     if (typeof raw === 'string') limits[key as keyof ServerLimits] = parseInteger(raw, option.flag, key === 'sseHeartbeatMs' ? 0 : 1);
   }
-  return { transport, port, host: String(values.host), options: { limits, perMessageDeflate: values['per-message-deflate'] === true } };
+  const allowOrigins = parseAllowOrigins(parsed.values['allow-origin']);
+  return { transport, port, host: String(values.host), options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins } };
 }
 
 type IpcRequest = { type: 'stats' } | { type: 'broadcast'; sizeBytes: number };

@@ -10,10 +10,15 @@ const ERROR_CAUSES: readonly ErrorCause[] = [
   'not-found',
   'method-not-allowed',
   'too-many-clients',
+  'too-many-pushes',
+  'origin-not-allowed',
   'internal',
   'socket',
   'dropped-slow-consumer',
+  'closed-slow-consumer',
   'resume-gap',
+  'timeout',
+  'too-many-connections',
 ];
 
 export class ServerMetrics {
@@ -26,6 +31,7 @@ export class ServerMetrics {
     eventsCreated: 0,
     evictedDelivered: 0,
     errors: Object.fromEntries(ERROR_CAUSES.map((cause) => [cause, 0])) as Record<ErrorCause, number>,
+    writesBackpressured: 0,
     bytesRead: 0,
     bytesWritten: 0,
   };

@@ -3,7 +3,7 @@
  * start + i / rate (the first in a microtask, so the caller holds the stream by then). Above 1,000 messages/s a timer tick sends every message that is due.
  */
 import { performance } from 'node:perf_hooks';
-import { clockNowMs, encodeServerEvent, type PushRequest } from './contract.ts';
+import { ContractError, clockNowMs, encodeServerEvent, type PushRequest } from './contract.ts';
 import type { ServerMetrics } from './metrics.ts';
 
 export interface PushStream {
@@ -50,9 +50,13 @@ export interface PushTarget {
 
 /**
  * Starts a push of server events to one client: each gets the client's next sequence number,
- * the send time, and is counted as created before `deliver` takes it.
+ * the send time, and is counted as created before `deliver` takes it. A client may run at most
+ * `maxStreams` pushes at once (each holds a timer): one more is ContractError('too-many-pushes').
  */
-export function startPushEvents(target: PushTarget, request: PushRequest, metrics: ServerMetrics, deliver: (text: string) => void): void {
+export function startPushEvents(target: PushTarget, request: PushRequest, metrics: ServerMetrics, maxStreams: number, deliver: (text: string) => void): void {
+  if (target.pushStreams.size >= maxStreams) {
+    throw new ContractError('too-many-pushes', `this client already runs ${target.pushStreams.size} pushes, the most allowed; wait for one to end`);
+  }
   const stream = startPushStream(
     request,
     () => {

@@ -39,19 +39,32 @@ export function createSseServer(options: ServerOptions): MailboxHttpServer {
     let writtenUpTo = resumeAfter;
     let heartbeat: NodeJS.Timeout | undefined;
 
+    /**
+     * Writes unless the client has left more than limits.maxBufferedBytes unread: then the stream
+     * is ended and counted. Nothing is lost by it: what was not written stays in the mailbox and a
+     * resume with Last-Event-ID gets it (an eviction meanwhile is counted as a resume gap).
+     */
+    const write = (text: string): boolean => {
+      if (res.writableLength > limits.maxBufferedBytes) {
+        metrics.error('closed-slow-consumer');
+        stop();
+        res.destroy();
+        return false;
+      }
+      if (!res.write(text)) metrics.counters.writesBackpressured += 1;
+      return true;
+    };
     const armHeartbeat = (): void => {
       if (limits.sseHeartbeatMs <= 0) return;
       clearTimeout(heartbeat);
       heartbeat = setTimeout(() => {
-        res.write(SSE_HEARTBEAT);
-        armHeartbeat();
+        if (write(SSE_HEARTBEAT)) armHeartbeat();
       }, limits.sseHeartbeatMs);
     };
     const flush = (): void => {
       const messages = client.mailbox.pendingAfter(writtenUpTo);
       const last = messages.at(-1);
-      if (last === undefined) return;
-      res.write(messages.map(encodeSseEvent).join(''));
+      if (last === undefined || !write(messages.map(encodeSseEvent).join(''))) return;
       writtenUpTo = last.id;
       client.mailbox.markDelivered(last.id);
       metrics.counters.messagesOut += messages.length;

@@ -28,6 +28,11 @@ export class TcpFrameDecoder {
 
   constructor(private readonly maxPayloadBytes: number) {}
 
+  /** Whether a frame has begun and not ended: bytes of it are held, or an over-limit one is being skipped. */
+  get hasPartialFrame(): boolean {
+    return this.buffered.length > 0 || this.skipping > 0;
+  }
+
   push(chunk: Buffer): TcpFrame[] {
     const frames: TcpFrame[] = [];
     let data = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);

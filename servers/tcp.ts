@@ -2,7 +2,10 @@
  * Plain TCP with length-prefixed frames (see tcp-framing.ts): the floor any transport costs.
  * A message frame is echoed; a control frame starts a push or a broadcast. A frame over
  * limits.maxMessageBytes, bad UTF-8 or a bad control request is answered with an error control
- * frame `{"code","error"}`; the frame is skipped and the connection goes on.
+ * frame `{"code","error"}`; the frame is skipped and the connection goes on. A frame that does
+ * not arrive whole within limits.frameTimeoutMs of its first byte gets an error frame
+ * `{"code":"timeout"}` and the connection is closed; an idle connection (no frame begun) stays.
+ * The decoder holds at most one frame of limits.maxMessageBytes.
  */
 import net from 'node:net';
 import {
@@ -10,6 +13,7 @@ import {
   echoReply,
   parseControlRequest,
   type BroadcastRequest,
+  type ErrorCause,
   type ServerLimits,
   type ServerOptions,
   type ServerStats,
@@ -36,6 +40,8 @@ export class TcpTransportServer implements TransportServer {
   constructor(options: ServerOptions) {
     this.limits = options.limits;
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.maxConnections = this.limits.maxConnections;
+    this.server.on('drop', () => this.metrics.error('too-many-connections'));
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -79,14 +85,26 @@ export class TcpTransportServer implements TransportServer {
     this.metrics.trackSocket(socket);
     if (this.connections.size >= this.limits.maxClients) {
       this.metrics.error('too-many-clients');
-      socket.end(errorFrame(new ContractError('too-many-clients', `the server holds its maximum of ${this.limits.maxClients} connections`)));
+      closeWithFrame(socket, errorFrame('too-many-clients', `the server holds its maximum of ${this.limits.maxClients} connections`));
       return;
     }
     const connection: Connection = { socket, pushSeq: 0, pushStreams: new Set() };
     this.connections.add(connection);
     const decoder = new TcpFrameDecoder(this.limits.maxMessageBytes);
+    let frameTimer: NodeJS.Timeout | undefined;
+    const stalled = (): void => {
+      this.metrics.error('timeout');
+      closeWithFrame(socket, errorFrame('timeout', `a frame must arrive whole within ${this.limits.frameTimeoutMs} ms of its first byte`));
+    };
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of decoder.push(chunk)) {
+      const frames = decoder.push(chunk);
+      // the clock runs from a frame's first byte: a finished frame restarts it for the next one
+      if (frames.length > 0 || !decoder.hasPartialFrame) {
+        clearTimeout(frameTimer);
+        frameTimer = undefined;
+      }
+      if (decoder.hasPartialFrame && frameTimer === undefined) frameTimer = setTimeout(stalled, this.limits.frameTimeoutMs);
+      for (const frame of frames) {
         try {
           if (frame.kind === 'too-large') {
             throw new ContractError('too-large', `the frame carries ${frame.length} bytes; at most ${this.limits.maxMessageBytes} are allowed`);
@@ -101,12 +119,13 @@ export class TcpTransportServer implements TransportServer {
         } catch (error) {
           if (!(error instanceof ContractError)) throw error;
           this.metrics.error(error.code);
-          socket.write(errorFrame(error));
+          this.sendError(connection, error);
         }
       }
     });
     socket.on('error', () => this.metrics.error('socket'));
     socket.on('close', () => {
+      clearTimeout(frameTimer);
       stopPushEvents(connection);
       this.connections.delete(connection);
     });
@@ -118,7 +137,23 @@ export class TcpTransportServer implements TransportServer {
       this.broadcast(request);
       return;
     }
-    startPushEvents(connection, request, this.metrics, (text) => this.send(connection, encodeTcpFrame(text)));
+    startPushEvents(connection, request, this.metrics, this.limits.maxPushStreams, (text) => this.send(connection, encodeTcpFrame(text)));
+  }
+
+  /**
+   * Writes an error frame. A client that sends bad frames without reading the answers is closed
+   * (and counted) once its unread output passes limits.maxBufferedBytes: the answers are never
+   * skipped silently, and never pile up.
+   */
+  private sendError(connection: Connection, error: ContractError): void {
+    const { socket } = connection;
+    if (socket.destroyed || !socket.writable) return;
+    if (socket.writableLength > this.limits.maxBufferedBytes) {
+      this.metrics.error('closed-slow-consumer');
+      socket.destroy();
+      return;
+    }
+    socket.write(errorFrame(error.code, error.message));
   }
 
   /** Writes a message frame unless the client is gone or too far behind (then it is counted). */
@@ -142,8 +177,14 @@ function decodeUtf8(payload: Buffer): string {
   }
 }
 
-function errorFrame(error: ContractError): Buffer {
-  return encodeTcpFrame(JSON.stringify({ code: error.code, error: error.message }), true);
+function errorFrame(code: ErrorCause, message: string): Buffer {
+  return encodeTcpFrame(JSON.stringify({ code, error: message }), true);
+}
+
+/** Writes a last frame, then closes the connection once it is flushed. */
+function closeWithFrame(socket: net.Socket, frame: Buffer): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(frame);
 }
 
 export function createTcpServer(options: ServerOptions): TcpTransportServer {

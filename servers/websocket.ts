@@ -2,10 +2,14 @@
  * WebSocket (RFC 6455) with the `ws` package, on GET /ws of an HTTP server that also answers
  * GET /stats. A text message is echoed; a binary message is a control request (JSON, see
  * ControlRequest). permessage-deflate is off unless options.perMessageDeflate is set.
- * A message over limits.maxMessageBytes closes the connection with 1009, invalid UTF-8 with
- * 1007 (both by `ws`), and the server goes on serving the others.
+ * `ws` closes a connection that breaks the protocol: 1002 for an unknown opcode, an unmasked
+ * frame, reserved bits set, a control frame over 125 bytes or a fragmented one; 1007 for invalid
+ * UTF-8; 1009 for a message over limits.maxMessageBytes or a 64-bit length beyond 2^53 - 1.
+ * Each is counted, and the server goes on serving the others. An upgrade from a browser origin
+ * that is not allowed (see origin.ts) gets 403.
  */
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import {
   ContractError,
@@ -20,7 +24,8 @@ import {
 } from './contract.ts';
 import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
-import { sendError, sendJson, STATUS_BY_CODE } from './http-responses.ts';
+import { answerClientError, httpServerOptions, requestPath, sendError, writeAndClose, sendJson, STATUS_BY_CODE } from './http-responses.ts';
+import { OriginPolicy, addCorsHeaders, answerPreflight, requestOrigin } from './origin.ts';
 
 interface Connection extends PushTarget {
   socket: WebSocket;
@@ -28,6 +33,14 @@ interface Connection extends PushTarget {
 
 /** Close code for a control request that is not valid (RFC 6455: 1008 policy violation). */
 const CLOSE_BAD_CONTROL = 1008;
+
+/** `ws` error codes for input over a size limit (it closes with 1009); every other WS_ERR_ is bad input. */
+const WS_TOO_LARGE = new Set(['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH']);
+
+/** A refusal of an upgrade request, written on the raw socket (there is no ServerResponse). */
+function refuseUpgrade(socket: Duplex, status: 403 | 404 | 503, reason: string): void {
+  writeAndClose(socket, `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
 
 export class WebSocketTransportServer implements TransportServer {
   readonly transport = 'websocket' as const;
@@ -37,36 +50,23 @@ export class WebSocketTransportServer implements TransportServer {
   private readonly connections = new Set<Connection>();
   private readonly limits: ServerLimits;
   private readonly broadcasts = new BroadcastSequence(this.metrics);
+  private readonly origins: OriginPolicy;
 
   constructor(options: ServerOptions) {
     this.limits = options.limits;
+    this.origins = new OriginPolicy(options.allowOrigins);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.limits.maxMessageBytes,
       perMessageDeflate: options.perMessageDeflate,
       clientTracking: false,
     });
-    this.server = http.createServer({ keepAliveTimeout: options.limits.keepAliveTimeoutMs }, (req, res) => this.http(req, res));
+    this.server = http.createServer(httpServerOptions(this.limits), (req, res) => this.http(req, res));
+    this.server.maxConnections = this.limits.maxConnections;
+    this.server.on('drop', () => this.metrics.error('too-many-connections'));
     this.server.on('connection', (socket) => this.metrics.trackSocket(socket));
-    this.server.on('upgrade', (req, socket, head) => {
-      this.metrics.counters.requests += 1;
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== ROUTES.websocket) {
-        this.metrics.error('not-found');
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
-      if (this.connections.size >= this.limits.maxClients) {
-        this.metrics.error('too-many-clients');
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
-    });
-    this.server.on('clientError', (_error, socket) => {
-      this.metrics.error('bad-request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    });
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.server.on('clientError', (error, socket) => answerClientError(error, socket, this.metrics, this.limits));
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -108,16 +108,49 @@ export class WebSocketTransportServer implements TransportServer {
     clearTimeout(grace);
   }
 
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.metrics.counters.requests += 1;
+    const path = requestPath(req);
+    if (!this.origins.allows(requestOrigin(req))) {
+      this.metrics.error('origin-not-allowed');
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    if (path !== ROUTES.websocket) {
+      this.metrics.error('not-found');
+      return refuseUpgrade(socket, 404, 'Not Found');
+    }
+    if (this.connections.size >= this.limits.maxClients) {
+      this.metrics.error('too-many-clients');
+      return refuseUpgrade(socket, 503, 'Service Unavailable');
+    }
+    let accepted = false;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true;
+      this.accept(ws);
+    });
+    // ws answers a bad handshake (method, Upgrade, key, version) itself, at once: count it
+    if (!accepted && socket.writableEnded) this.metrics.error('bad-request');
+  }
+
   private http(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.metrics.counters.requests += 1;
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = requestPath(req);
+    const origin = requestOrigin(req);
+    if (!this.origins.allows(origin)) {
+      this.metrics.error('origin-not-allowed');
+      return sendError(res, 403, 'origin-not-allowed', `origin ${origin} is not allowed: start the server with --allow-origin to allow it`);
+    }
+    addCorsHeaders(req, res);
+    if (req.method === 'OPTIONS') return answerPreflight(req, res);
     if (path === ROUTES.stats && req.method === 'GET') return sendJson(res, 200, this.stats());
     const error =
-      path === ROUTES.stats
-        ? new ContractError('method-not-allowed', 'method not allowed here; allowed: GET')
-        : path === ROUTES.websocket
-          ? new ContractError('bad-request', 'GET /ws needs a WebSocket upgrade (Upgrade: websocket)')
-          : new ContractError('not-found', `no route ${path}: the websocket server answers GET ${ROUTES.websocket} (upgrade) and GET ${ROUTES.stats}`);
+      path === undefined
+        ? new ContractError('bad-request', 'the request target is not a valid path')
+        : path === ROUTES.stats
+          ? new ContractError('method-not-allowed', 'method not allowed here; allowed: GET')
+          : path === ROUTES.websocket
+            ? new ContractError('bad-request', 'GET /ws needs a WebSocket upgrade (Upgrade: websocket)')
+            : new ContractError('not-found', `no route ${path}: the websocket server answers GET ${ROUTES.websocket} (upgrade) and GET ${ROUTES.stats}`);
     this.metrics.error(error.code);
     if (error.code === 'method-not-allowed') res.setHeader('Allow', 'GET');
     sendError(res, STATUS_BY_CODE[error.code], error.code, error.message);
@@ -128,8 +161,9 @@ export class WebSocketTransportServer implements TransportServer {
     this.connections.add(connection);
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     socket.on('error', (error: Error & { code?: string }) => {
-      // ws closes the connection itself: 1009 for a message over maxPayload, 1007 for bad UTF-8
-      this.metrics.error(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too-large' : error.code?.startsWith('WS_ERR') ? 'bad-request' : 'socket');
+      // ws has closed the connection itself, with the code the error calls for (see above)
+      const code = error.code ?? '';
+      this.metrics.error(WS_TOO_LARGE.has(code) ? 'too-large' : code.startsWith('WS_ERR') ? 'bad-request' : 'socket');
     });
     socket.on('close', () => {
       stopPushEvents(connection);
@@ -150,7 +184,7 @@ export class WebSocketTransportServer implements TransportServer {
         this.broadcast(request);
         return;
       }
-      startPushEvents(connection, request, this.metrics, (text) => this.send(connection, text));
+      startPushEvents(connection, request, this.metrics, this.limits.maxPushStreams, (text) => this.send(connection, text));
     } catch (error) {
       if (!(error instanceof ContractError)) throw error;
       this.metrics.error(error.code);
