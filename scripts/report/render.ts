@@ -63,7 +63,9 @@ function alerts(results: Results): string[] {
 function scenarioSection(results: Results, scenario: ScenarioName, charts: ChartSpec[], chartsDir: string): string | undefined {
   const tableText = scenarioTable(results, scenario);
   if (tableText === undefined) return undefined;
-  const images = charts.filter((chart) => chart.scenario === scenario && chart.section === undefined).map((chart) => image(chart.alt, `${chartsDir}/${chart.fileName}`));
+  const images = charts
+    .filter((chart) => chart.scenario === scenario && chart.section === undefined)
+    .map((chart) => image(chart.alt, `${chartsDir}/${chart.fileName}`));
   return [`### ${scenario}`, SCENARIO_INTRO[scenario], tableText, ...images].join('\n\n');
 }
 
