@@ -37,6 +37,7 @@ import {
   STATUS_BY_CODE,
 } from './http-responses.ts';
 import { OriginPolicy, addCorsHeaders, answerPreflight, requestOrigin } from './origin.ts';
+import { listenOn } from './listen.ts';
 
 export interface HttpClient extends PushTarget {
   readonly id: string;
@@ -95,19 +96,11 @@ export class MailboxHttpServer implements TransportServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    const bound = await listenOn(this.server, port, host);
     const sweepEveryMs = Math.max(100, Math.min(this.limits.clientTtlMs / 4, 10_000));
     this.sweeper = setInterval(() => this.expireClients(), sweepEveryMs);
     this.sweeper.unref();
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-    return address.port;
+    return bound;
   }
 
   stats(): ServerStats {

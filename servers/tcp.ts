@@ -22,6 +22,7 @@ import {
 import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from './tcp-framing.ts';
+import { listenOn } from './listen.ts';
 
 interface Connection extends PushTarget {
   socket: net.Socket;
@@ -45,16 +46,7 @@ export class TcpTransportServer implements TransportServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-    return address.port;
+    return listenOn(this.server, port, host);
   }
 
   stats(): ServerStats {

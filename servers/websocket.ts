@@ -26,6 +26,7 @@ import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
 import { answerClientError, httpServerOptions, requestPath, sendError, writeAndClose, sendJson, STATUS_BY_CODE } from './http-responses.ts';
 import { OriginPolicy, addCorsHeaders, answerPreflight, requestOrigin } from './origin.ts';
+import { listenOn } from './listen.ts';
 
 interface Connection extends PushTarget {
   socket: WebSocket;
@@ -70,16 +71,7 @@ export class WebSocketTransportServer implements TransportServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-    return address.port;
+    return listenOn(this.server, port, host);
   }
 
   stats(): ServerStats {

@@ -1,0 +1,16 @@
+/** Listening on a port, the same for every transport's server. */
+import type net from 'node:net';
+
+/** Listens on `host:port` (0: a free port) and resolves with the port bound. */
+export async function listenOn(server: net.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  return address.port;
+}
