@@ -170,3 +170,42 @@ describe('every scenario on every transport', () => {
     assert.deepEqual(run.socketBytes, { up: run.bytes.up.total, down: run.bytes.down.total });
   });
 });
+
+describe('real networks and scale, briefly', () => {
+  it('runs push through the relay at RTT 20 ms: WebSocket delivers in about half a round trip', async () => {
+    const config: RunConfig = {
+      ...RUN_DEFAULTS,
+      scenario: 'push',
+      transport: 'websocket',
+      clients: 5,
+      rttMs: 20,
+      warmupSeconds: 0.3,
+      durationSeconds: 1,
+      pushRatePerSecond: 20,
+    };
+    const run = completed(await runScenario(config, context));
+    assert.equal(run.network.method, 'relay');
+    assert.ok(run.network.relayOverheadMs !== undefined && run.network.relayOverheadMs >= 0);
+    assert.match(run.target, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    assert.equal(run.messages.lost, 0);
+    // one way is 10 ms: no push can arrive sooner
+    assert.ok(run.latencyMs.p50 >= 10, `p50 ${run.latencyMs.p50} ms`);
+  });
+
+  it('holds 1,000 WebSocket clients, each pushed a message a second', async () => {
+    const config: RunConfig = {
+      ...RUN_DEFAULTS,
+      scenario: 'push',
+      transport: 'websocket',
+      clients: 1000,
+      payloadBytes: 16,
+      pushRatePerSecond: 1,
+      warmupSeconds: 0.5,
+      durationSeconds: 2,
+    };
+    const run = completed(await runScenario(config, context));
+    assert.equal(run.connections.opened, 1000);
+    assert.equal(run.messages.lost, 0);
+    assert.equal(run.messages.received, run.messages.expected);
+  });
+});
