@@ -191,8 +191,11 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   const addresses = text('local-addresses');
   const localAddresses = addresses === undefined ? 0 : positive(addresses, 'local-addresses');
   if (localAddresses > 254) throw new UsageError('--local-addresses goes up to 254 (127.0.0.1 to 127.0.0.254)');
+  const profile = text('profile') ?? (values.quick === true ? 'quick' : 'default');
+  if (!(profile in SUITES)) throw new UsageError(`unknown profile "${profile}": use ${Object.keys(SUITES).join(', ')}`);
+  if (values.quick === true && profile !== 'quick') throw new UsageError('--quick and --profile name two different suites');
   return {
-    suite: values.quick === true ? 'quick' : 'default',
+    suite: profile as SuiteName,
     overrides,
     pin: values['no-pin'] !== true,
     ...(text('out') === undefined ? {} : { out: text('out')! }),

@@ -25,6 +25,8 @@ describe('bench command line', () => {
       [['--duration', '-1'], /argument is ambiguous/],
       [['--payload', '12 parsecs'], /--payload: "12 parsecs" is not a size/],
       [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
+      [['--profile', 'huge'], /unknown profile "huge": use default, quick, scale/],
+      [['--loss', '1'], /--loss needs tc netem/],
     ] as const) {
       const result = bench([...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -65,6 +67,12 @@ describe('bench command line', () => {
     assert.equal(parseSize('64KiB'), 65_536);
     assert.equal(parseSize('1KB'), 1000);
     assert.throws(() => parseBenchArgs(['--workers', '1.5']), UsageError);
+    const scale = parseBenchArgs(['--profile', 'scale', '--transports', 'websocket']);
+    if (scale === 'help') return assert.fail('--profile scale is not --help');
+    assert.equal(scale.suite, 'scale');
+    const scaleRuns = resolveSuite(SUITES.scale, scale.overrides);
+    assert.ok(scaleRuns.some((run) => run.clients === 100_000));
+    assert.ok(scaleRuns.filter((run) => run.group === 'capacity').every((run) => run.latencyBoundMs === 500));
   });
 
   it('runs the named runs and writes results.json with every field', () => {
