@@ -220,6 +220,12 @@ async function measure(
   const utilization = Math.max(...results.map((result) => result.eventLoopUtilization));
   if (utilization >= SATURATED_UTILIZATION)
     warnings.push(`the driver was saturated (event loop ${Math.round(utilization * 100)}% busy): these figures measure the driver`);
+  const lateSetupMs = Math.max(...results.map((result) => result.lateSetupMs));
+  if (lateSetupMs > 0) {
+    warnings.push(
+      `push requests were still being made ${Math.round(lateSetupMs)} ms into the measured window: the warm-up was too short for this many clients`,
+    );
+  }
   if (merged.delivery.lost > 0) warnings.push(`${merged.delivery.lost} messages LOST (of ${merged.delivery.expected} expected)`);
   if (merged.delivery.duplicated > 0) warnings.push(`${merged.delivery.duplicated} messages duplicated`);
   if (merged.delivery.reordered > 0) warnings.push(`${merged.delivery.reordered} messages reordered`);

@@ -30,6 +30,8 @@ export interface FleetResult {
   polls: PollCounts;
   errors: Record<string, number>;
   eventLoopUtilization: number;
+  /** How far into the measured window the clients' setup (push requests) still went on; 0: it was done before. */
+  lateSetupMs: number;
   /** The first bytes of the first client's first connection, base64, when the plan asked for them. */
   sample?: { up: string; down: string };
 }
@@ -124,6 +126,7 @@ export class FleetRecorder {
     clients: { wire: ClientWire; polls: PollCounts; errors: Map<string, number> }[],
     broadcastEvents: number,
     eventLoopUtilization: number,
+    lateSetupMs: number,
   ): FleetResult {
     const wire = emptyWireBytes();
     const socketBytes = { up: 0, down: 0 };
@@ -165,6 +168,7 @@ export class FleetRecorder {
       polls,
       errors: Object.fromEntries(this.errors),
       eventLoopUtilization,
+      lateSetupMs,
     };
   }
 }

@@ -52,6 +52,8 @@ export class Fleet implements FleetHandle {
   private sending = false;
   /** Event-loop utilization of this thread over the window: near 1, the driver measured itself. */
   private windowUtilization = 0;
+  /** How far into the measured window the push requests were still being made. */
+  private lateSetupMs = 0;
 
   constructor(private readonly plan: FleetPlan) {
     this.recorder = new FleetRecorder(plan.config);
@@ -91,6 +93,7 @@ export class Fleet implements FleetHandle {
         break;
       case 'push':
         await this.requestPushes(window);
+        this.lateSetupMs = Math.max(0, clockNowMs() - window.startMs);
         break;
       case 'idle':
       case 'broadcast':
@@ -104,7 +107,7 @@ export class Fleet implements FleetHandle {
   async finish(broadcastEvents: number): Promise<FleetResult> {
     await drain(this.recorder, this.records, this.config, broadcastEvents);
     await Promise.all(this.clients.map((client) => client.close().catch((error: unknown) => countError(this.recorder.errors, error))));
-    return this.recorder.summarize(this.records, this.clients, broadcastEvents, this.windowUtilization);
+    return this.recorder.summarize(this.records, this.clients, broadcastEvents, this.windowUtilization, this.lateSetupMs);
   }
 
   /** Sends the client's next echo message, stamped now (closed loop) or at its intended time (open loop). */

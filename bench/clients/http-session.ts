@@ -32,12 +32,16 @@ export class HttpSession {
   /** Every socket not yet closed, so close() can wait for them all. */
   private readonly sockets = new Set<Socket>();
 
+  /**
+   * `maxSockets`: two for a client (one may be held by a long poll or an SSE stream while a
+   * message goes out); more for a session that sets up many clients at once.
+   */
   constructor(
     private readonly options: ClientOptions,
     wire: ClientWire,
+    maxSockets = 2,
   ) {
-    // Two sockets at most: one may be held by a long poll or an SSE stream while a message goes out.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 2, maxFreeSockets: 2, scheduling: 'fifo' });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
     this.agent.createConnection = (connectOptions: http.ClientRequestArgs): Duplex => {
       const socket = openTappedConnection(wire, 'http', {
         host: connectOptions.host ?? options.host,
