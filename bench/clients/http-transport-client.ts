@@ -4,21 +4,17 @@
  */
 import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
 import { HttpSession } from './http-session.ts';
-import { newClientWire, type ClientOptions, type ClientWire, type MessageListener, type PollCounts, type TransportClient } from './transport-client.ts';
+import { ClientBase, type ClientOptions, type TransportClient } from './transport-client.ts';
 
-export abstract class HttpTransportClient implements TransportClient {
+export abstract class HttpTransportClient extends ClientBase implements TransportClient {
   abstract readonly transport: TransportName;
-  readonly wire: ClientWire;
-  readonly polls: PollCounts = { total: 0, empty: 0 };
-  readonly errors = new Map<string, number>();
-  onMessage: MessageListener = () => {};
   protected readonly session: HttpSession;
   protected closed = false;
   /** The receiving loop, which ends once the client is closed. */
   private receiving: Promise<void> = Promise.resolve();
 
-  constructor(protected readonly options: ClientOptions) {
-    this.wire = newClientWire(options);
+  constructor(options: ClientOptions) {
+    super(options);
     this.session = new HttpSession(options, this.wire);
   }
 

@@ -2,31 +2,14 @@
 import type net from 'node:net';
 import { clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from '../../servers/tcp-framing.ts';
-import {
-  countError,
-  newClientWire,
-  openTappedConnection,
-  type ClientOptions,
-  type ClientWire,
-  type MessageListener,
-  type PollCounts,
-  type TransportClient,
-} from './transport-client.ts';
+import { ClientBase, countError, openTappedConnection, type TransportClient } from './transport-client.ts';
 
 /** Far above any message the servers allow: the client never refuses what a server sends. */
 const MAX_FRAME_BYTES = 0x7fff_ffff;
 
-export class TcpClient implements TransportClient {
+export class TcpClient extends ClientBase implements TransportClient {
   readonly transport = 'tcp' as const;
-  readonly wire: ClientWire;
-  readonly polls: PollCounts = { total: 0, empty: 0 };
-  readonly errors = new Map<string, number>();
-  onMessage: MessageListener = () => {};
   private socket: net.Socket | undefined;
-
-  constructor(private readonly options: ClientOptions) {
-    this.wire = newClientWire(options);
-  }
 
   connect(): Promise<void> {
     const socket = openTappedConnection(this.wire, 'tcp', {

@@ -96,6 +96,18 @@ export interface TransportClient {
   close(): Promise<void>;
 }
 
+/** What every client keeps, whatever its transport: its bytes, polls, errors and listener. */
+export abstract class ClientBase {
+  readonly wire: ClientWire;
+  readonly polls: PollCounts = { total: 0, empty: 0 };
+  readonly errors = new Map<string, number>();
+  onMessage: MessageListener = () => {};
+
+  constructor(protected readonly options: ClientOptions) {
+    this.wire = newClientWire(options);
+  }
+}
+
 export function newClientWire(options: ClientOptions): ClientWire {
   const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 } };
   if (options.captureBytes !== undefined && options.captureBytes > 0) wire.capture = new WireCapture(options.captureBytes);

@@ -5,28 +5,11 @@
  */
 import WebSocket from 'ws';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
-import {
-  countError,
-  newClientWire,
-  openTappedConnection,
-  type ClientOptions,
-  type ClientWire,
-  type MessageListener,
-  type PollCounts,
-  type TransportClient,
-} from './transport-client.ts';
+import { ClientBase, countError, openTappedConnection, type TransportClient } from './transport-client.ts';
 
-export class WebSocketClient implements TransportClient {
+export class WebSocketClient extends ClientBase implements TransportClient {
   readonly transport = 'websocket' as const;
-  readonly wire: ClientWire;
-  readonly polls: PollCounts = { total: 0, empty: 0 };
-  readonly errors = new Map<string, number>();
-  onMessage: MessageListener = () => {};
   private socket: WebSocket | undefined;
-
-  constructor(private readonly options: ClientOptions) {
-    this.wire = newClientWire(options);
-  }
 
   get url(): string {
     return this.options.url ?? `ws://${this.options.host}:${this.options.port}${ROUTES.websocket}`;
