@@ -32,7 +32,7 @@ export const AUTOCANNON_POLL_INTERVAL_MS = 1000;
 
 /** Whether autocannon can drive this run (see the header comment). */
 export function autocannonCanDrive(config: RunConfig): boolean {
-  if (config.transport !== 'short-poll' || config.target !== undefined) return false;
+  if (config.transport !== 'short-poll' || config.target !== undefined || config.fault !== undefined) return false;
   if (config.scenario === 'echo') return config.targetRatePerSecond === 0 && config.inFlight === 1;
   return config.pollIntervalMs === AUTOCANNON_POLL_INTERVAL_MS;
 }

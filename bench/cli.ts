@@ -39,7 +39,11 @@ interface OptionSpec {
 /** Every option, with its help line; --help prints them in this order. */
 const OPTIONS: Record<string, OptionSpec> = {
   quick: { type: 'boolean', help: 'the short suite: every transport and scenario once, in about a minute (= --profile quick)' },
-  profile: { type: 'string', value: 'name', help: "default, quick, or scale (1,000 to 100,000 clients and each transport's capacity; several minutes)" },
+  profile: {
+    type: 'string',
+    value: 'name',
+    help: "default, quick, scale (1,000 to 100,000 clients and each transport's capacity; several minutes) or faults (clients dropped, a cut link, a slow consumer)",
+  },
   'latency-bound': {
     type: 'string',
     value: 'ms',

@@ -12,7 +12,16 @@ import { AutocannonFleet } from './autocannon-fleet.ts';
 import { addDelivery } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
-import type { CompletedRun, Delivery, NetworkEmulation, RunConfig, RunResult, WireSample } from './result.ts';
+import {
+  FAULT_CUT_MS,
+  type CompletedRun,
+  type Delivery,
+  type FaultRecord,
+  type NetworkEmulation,
+  type RunConfig,
+  type RunResult,
+  type WireSample,
+} from './result.ts';
 import { DelayRelay, measureRelayOverheadMs } from './relay.ts';
 import { runExceedsLimits } from './limits.ts';
 import { ServerProcess } from './server-process.ts';
@@ -53,8 +62,13 @@ function serverArgs(config: RunConfig): string[] {
     String(Math.max(200_000, config.clients * 2)),
   ];
   if (config.perMessageDeflate) args.push('--per-message-deflate');
+  // a slow consumer must reach the server's bound within the window
+  if (config.fault === 'slow-consumer') args.push('--max-buffered-bytes', String(SLOW_CONSUMER_BUFFER_BYTES));
   return args;
 }
+
+/** The server's bound on a client's unsent output in a slow-consumer run. */
+const SLOW_CONSUMER_BUFFER_BYTES = 256 * 1024;
 
 function targetUrl(config: RunConfig, server: ServerProcess | undefined): string {
   if (config.target !== undefined) return config.target;
@@ -132,7 +146,8 @@ interface ShapedLink {
 /** Puts the delaying relay between driver and server when the run asks for a round-trip time or a bandwidth. */
 async function shapeLink(config: RunConfig, server: { host: string; port: number }): Promise<ShapedLink> {
   const shape = { rttMs: config.rttMs, bandwidthBitsPerSecond: config.bandwidthBitsPerSecond };
-  if (shape.rttMs === 0 && shape.bandwidthBitsPerSecond === 0) return { emulation: { method: 'direct', ...shape } };
+  // a network cut needs the relay, whatever the link
+  if (shape.rttMs === 0 && shape.bandwidthBitsPerSecond === 0 && config.fault !== 'network-cut') return { emulation: { method: 'direct', ...shape } };
   const relayOverheadMs = await measureRelayOverheadMs();
   return { emulation: { method: 'relay', ...shape, relayOverheadMs }, relay: await DelayRelay.start(server, shape) };
 }
@@ -201,8 +216,20 @@ async function measure(
   context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
   const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
   const broadcasts = config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve(0);
+  let networkCut: FaultRecord | undefined;
+  const cutTimer =
+    config.fault === 'network-cut'
+      ? setTimeout(
+          () => {
+            network.relay?.cut(FAULT_CUT_MS);
+            networkCut = { kind: 'network-cut', atMs: clockNowMs() - window.startMs, durationMs: FAULT_CUT_MS };
+          },
+          Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()),
+        )
+      : undefined;
   await Promise.all(fleets.map((fleet) => fleet.run(window)));
   clearTimeout(phaseTimer);
+  clearTimeout(cutTimer);
   const broadcastEvents = await broadcasts;
 
   context.emit({ type: 'phase', id, phase: 'draining' });
@@ -212,6 +239,13 @@ async function measure(
   const serverAfter = await server?.stats();
 
   const merged = mergeFleets(results);
+  const fleetFault = results.find((result) => result.fault !== undefined)?.fault;
+  const fault: FaultRecord | undefined =
+    networkCut ??
+    (config.fault !== undefined && fleetFault !== undefined
+      ? { kind: config.fault, atMs: fleetFault.atMs - window.startMs, durationMs: fleetFault.durationMs }
+      : undefined);
+  if (config.fault !== undefined && fault === undefined) warnings.push(`the ${config.fault} fault was not injected (the window ended first)`);
   const sample = results[0]?.sample;
   if (sample !== undefined) context.onSample?.({ transport: config.transport, runId: id, ...sample, limitBytes: SAMPLE_BYTES });
   const histogram = mergeHistograms(results.map((result) => result.histogram));
@@ -275,6 +309,7 @@ async function measure(
     histogram: encodeHistogram(histogram),
     clientErrors: merged.errors,
     network: network.emulation,
+    ...(fault === undefined ? {} : { fault }),
     warnings,
   };
 }

@@ -32,6 +32,8 @@ export interface FleetResult {
   eventLoopUtilization: number;
   /** How far into the measured window the clients' setup (push requests) still went on; 0: it was done before. */
   lateSetupMs: number;
+  /** When this fleet injected its fault (clockNowMs), and for how long it lasted. */
+  fault?: { atMs: number; durationMs: number };
   /** The first bytes of the first client's first connection, base64, when the plan asked for them. */
   sample?: { up: string; down: string };
 }
@@ -127,6 +129,7 @@ export class FleetRecorder {
     broadcastEvents: number,
     eventLoopUtilization: number,
     lateSetupMs: number,
+    fault?: { atMs: number; durationMs: number },
   ): FleetResult {
     const wire = emptyWireBytes();
     const socketBytes = { up: 0, down: 0 };
@@ -169,6 +172,7 @@ export class FleetRecorder {
       errors: Object.fromEntries(this.errors),
       eventLoopUtilization,
       lateSetupMs,
+      ...(fault === undefined ? {} : { fault }),
     };
   }
 }

@@ -54,6 +54,7 @@ export class Fleet implements FleetHandle {
   private windowUtilization = 0;
   /** How far into the measured window the push requests were still being made. */
   private lateSetupMs = 0;
+  private fault: { atMs: number; durationMs: number } | undefined;
 
   constructor(private readonly plan: FleetPlan) {
     this.recorder = new FleetRecorder(plan.config);
@@ -99,7 +100,10 @@ export class Fleet implements FleetHandle {
       case 'broadcast':
         break;
     }
+    const faultTimer = setTimeout(() => this.injectFault(), Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()));
     await sleep(Math.max(0, window.endMs - clockNowMs()));
+    clearTimeout(faultTimer);
+    this.endFault();
     this.sending = false;
     this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
   }
@@ -107,7 +111,26 @@ export class Fleet implements FleetHandle {
   async finish(broadcastEvents: number): Promise<FleetResult> {
     await drain(this.recorder, this.records, this.config, broadcastEvents);
     await Promise.all(this.clients.map((client) => client.close().catch((error: unknown) => countError(this.recorder.errors, error))));
-    return this.recorder.summarize(this.records, this.clients, broadcastEvents, this.windowUtilization, this.lateSetupMs);
+    return this.recorder.summarize(this.records, this.clients, broadcastEvents, this.windowUtilization, this.lateSetupMs, this.fault);
+  }
+
+  /** The run's client-side fault, halfway through the window (the relay's network cut is the engine's). */
+  private injectFault(): void {
+    const atMs = clockNowMs();
+    if (this.config.fault === 'client-kill') {
+      for (const client of this.clients) client.interrupt();
+      this.fault = { atMs, durationMs: 0 };
+    } else if (this.config.fault === 'slow-consumer') {
+      this.clients[0]?.pauseReading(true);
+      this.fault = { atMs, durationMs: 0 };
+    }
+  }
+
+  /** At the window's end a slow consumer reads again, so the drain collects what the server kept for it. */
+  private endFault(): void {
+    if (this.config.fault !== 'slow-consumer' || this.fault === undefined) return;
+    this.clients[0]?.pauseReading(false);
+    this.fault.durationMs = clockNowMs() - this.fault.atMs;
   }
 
   /** Sends the client's next echo message, stamped now (closed loop) or at its intended time (open loop). */

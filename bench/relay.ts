@@ -17,6 +17,11 @@ export interface LinkShape {
 /** Bytes a direction may hold before it stops reading from its source (TCP backpressure does the rest). */
 const QUEUE_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/** What every connection of a relay shares: a network cut holds every byte until it ends. */
+interface LinkState {
+  cutUntilMs: number;
+}
+
 /** One direction of one connection: chunks released in order, each at its due time. */
 class DelayLine {
   private readonly queue: { dueMs: number; chunk: Buffer }[] = [];
@@ -30,6 +35,7 @@ class DelayLine {
     private readonly source: net.Socket,
     private readonly destination: net.Socket,
     private readonly shape: LinkShape,
+    private readonly link: LinkState,
   ) {
     source.on('data', (chunk: Buffer) => this.push(chunk));
     source.on('end', () => {
@@ -51,7 +57,7 @@ class DelayLine {
   private release(): void {
     if (this.timer !== undefined) return;
     const now = performance.now();
-    while (this.queue.length > 0 && (this.queue[0]?.dueMs ?? Infinity) <= now) {
+    while (this.queue.length > 0 && this.releaseAtMs(this.queue[0]!.dueMs) <= now) {
       const { chunk } = this.queue.shift()!;
       this.queuedBytes -= chunk.length;
       if (!this.destination.destroyed) this.destination.write(chunk);
@@ -64,11 +70,23 @@ class DelayLine {
           this.timer = undefined;
           this.release();
         },
-        Math.max(0, next.dueMs - now),
+        Math.max(0, this.releaseAtMs(next.dueMs) - now),
       );
     } else if (this.ending && !this.destination.destroyed) {
       this.destination.end();
     }
+  }
+
+  /** A chunk due during a network cut waits for its end. */
+  private releaseAtMs(dueMs: number): number {
+    return Math.max(dueMs, this.link.cutUntilMs);
+  }
+
+  /** Re-arms the timer after the link changed (a cut began). */
+  reschedule(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.release();
   }
 
   destroy(): void {
@@ -81,6 +99,7 @@ export class DelayRelay {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly lines = new Set<DelayLine>();
+  private readonly link: LinkState = { cutUntilMs: 0 };
 
   private constructor(
     readonly target: { host: string; port: number },
@@ -109,7 +128,7 @@ export class DelayRelay {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     }
-    const lines = [new DelayLine(client, upstream, this.shape), new DelayLine(upstream, client, this.shape)];
+    const lines = [new DelayLine(client, upstream, this.shape, this.link), new DelayLine(upstream, client, this.shape, this.link)];
     for (const line of lines) this.lines.add(line);
     const teardown = (): void => {
       for (const line of lines) {
@@ -124,6 +143,12 @@ export class DelayRelay {
     upstream.once('error', teardown);
     client.once('close', () => upstream.destroyed || upstream.end());
     upstream.once('close', () => client.destroyed || client.end());
+  }
+
+  /** Cuts the link for `durationMs`: nothing passes either way; what arrives meanwhile is held, in order, and delivered after. */
+  cut(durationMs: number): void {
+    this.link.cutUntilMs = performance.now() + durationMs;
+    for (const line of this.lines) line.reschedule();
   }
 
   async close(): Promise<void> {

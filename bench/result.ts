@@ -62,7 +62,9 @@ export interface RunConfig {
   engine: 'autocannon' | 'wirecost';
   workers: number;
   /** Which series of a suite the run belongs to, where the report reads it as one. */
-  group?: 'kaazing' | 'rtt' | 'capacity';
+  group?: 'kaazing' | 'rtt' | 'capacity' | 'faults';
+  /** A fault injected halfway through the window (see FAULTS). */
+  fault?: FaultKind;
   /** capacity: the p99 push latency a transport must stay under at a step of the ramp. */
   latencyBoundMs?: number;
   /** Round-trip time added between driver and server (0: none). */
@@ -81,6 +83,26 @@ export interface NetworkEmulation {
   bandwidthBitsPerSecond: number;
   /** relay: what the relay itself added to a round trip at a round-trip time of 0 (measured, median). */
   relayOverheadMs?: number;
+}
+
+/**
+ * Faults a run can inject halfway through its window:
+ * - client-kill: every client's connections are dropped at once; HTTP clients come back on their
+ *   own (a poll retries, a stream resumes with Last-Event-ID);
+ * - network-cut: the relay between driver and server passes nothing for FAULT_CUT_MS, then
+ *   delivers what it held;
+ * - slow-consumer: the first client stops reading for the rest of the window (the server must
+ *   bound what it buffers and count what it drops).
+ */
+export const FAULTS = ['client-kill', 'network-cut', 'slow-consumer'] as const;
+export type FaultKind = (typeof FAULTS)[number];
+export const FAULT_CUT_MS = 500;
+
+/** When a fault happened, measured from the start of the window, and for how long. */
+export interface FaultRecord {
+  kind: FaultKind;
+  atMs: number;
+  durationMs: number;
 }
 
 export interface Delivery {
@@ -143,6 +165,7 @@ export interface CompletedRun {
   /** Errors clients met and recovered from, by message. */
   clientErrors: Record<string, number>;
   network: NetworkEmulation;
+  fault?: FaultRecord;
   warnings: string[];
 }
 

@@ -130,7 +130,30 @@ export const SCALE_SUITE: RunTemplate[] = [
   ),
 ];
 
-export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE, scale: SCALE_SUITE } as const;
+/**
+ * `npm run bench -- --profile faults`: each fault halfway through a push window, where the
+ * transport can live through it. Clients whose connections are dropped come back (HTTP
+ * transports: a poll retries, a stream resumes with Last-Event-ID); a network cut delays, and
+ * must lose nothing; a WebSocket client that stops reading makes the server bound its buffer
+ * and count what it drops.
+ */
+const FAULT_RUNS: RunTemplate[] = [
+  ...(['short-poll', 'long-poll', 'sse'] as const).map((transport): RunTemplate => ({ scenario: 'push', transport, fault: 'client-kill' })),
+  ...(['long-poll', 'sse', 'websocket', 'tcp'] as const).map((transport): RunTemplate => ({ scenario: 'push', transport, fault: 'network-cut' })),
+  { scenario: 'push', transport: 'websocket', fault: 'slow-consumer', clients: 2, payloadBytes: 16 * 1024, pushRatePerSecond: 500 },
+];
+
+export const FAULTS_SUITE: RunTemplate[] = FAULT_RUNS.map((template) => ({
+  clients: 10,
+  pushRatePerSecond: 20,
+  pollIntervalMs: 50,
+  warmupSeconds: 0.5,
+  durationSeconds: 3,
+  ...template,
+  group: 'faults',
+}));
+
+export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE, scale: SCALE_SUITE, faults: FAULTS_SUITE } as const;
 export type SuiteName = keyof typeof SUITES;
 
 /** "16B", "1KiB", "64KiB", "1.5MiB". */
@@ -180,6 +203,7 @@ export function runId(config: RunConfig): string {
   if (config.rttMs > 0) parts.push(`rtt${config.rttMs}ms`);
   if (config.bandwidthBitsPerSecond > 0) parts.push(`bw${bandwidthLabel(config.bandwidthBitsPerSecond)}`);
   if (config.perMessageDeflate) parts.push('deflate');
+  if (config.fault !== undefined) parts.push(config.fault);
   if (config.target !== undefined) parts.push('target');
   return parts.join('/');
 }

@@ -105,6 +105,19 @@ export class HttpSession {
   }
 
   /** Aborts what is in flight and closes every socket (the server forgets the client after its TTL). */
+  /** Destroys every socket: what is in flight fails, and the next request opens a new connection. */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Pauses (or resumes) reading on every socket. */
+  pauseReading(paused: boolean): void {
+    for (const socket of this.sockets) {
+      if (paused) socket.pause();
+      else socket.resume();
+    }
+  }
+
   get signal(): AbortSignal {
     return this.aborter.signal;
   }

@@ -43,6 +43,14 @@ export abstract class HttpTransportClient extends ClientBase implements Transpor
     return this.session.requestBroadcast(request);
   }
 
+  interrupt(): void {
+    this.session.dropConnections();
+  }
+
+  pauseReading(paused: boolean): void {
+    this.session.pauseReading(paused);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.session.close();

@@ -46,6 +46,15 @@ export class TcpClient extends ClientBase implements TransportClient {
     return this.write(encodeTcpFrame(JSON.stringify({ op: 'broadcast', ...request }), true));
   }
 
+  interrupt(): void {
+    this.socket?.destroy();
+  }
+
+  pauseReading(paused: boolean): void {
+    if (paused) this.socket?.pause();
+    else this.socket?.resume();
+  }
+
   close(): Promise<void> {
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return Promise.resolve();

@@ -94,6 +94,14 @@ export interface TransportClient {
   requestBroadcast(request: BroadcastRequest): Promise<void>;
   /** Stops receiving and closes every connection; resolves when they are closed. */
   close(): Promise<void>;
+  /**
+   * Drops every connection at once, as a client whose network vanished. HTTP clients come back
+   * on their own (a poll retries, a stream resumes with Last-Event-ID); WebSocket and TCP
+   * clients do not reconnect.
+   */
+  interrupt(): void;
+  /** Stops reading (true) or reads again (false): a slow consumer. */
+  pauseReading(paused: boolean): void;
 }
 
 /** What every client keeps, whatever its transport: its bytes, polls, errors and listener. */

@@ -50,6 +50,15 @@ export class WebSocketClient extends ClientBase implements TransportClient {
     return this.sendFrame(JSON.stringify({ op: 'broadcast', ...request }), true);
   }
 
+  interrupt(): void {
+    this.socket?.terminate();
+  }
+
+  pauseReading(paused: boolean): void {
+    if (paused) this.socket?.pause();
+    else this.socket?.resume();
+  }
+
   close(): Promise<void> {
     const socket = this.socket;
     if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();

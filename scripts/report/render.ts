@@ -14,6 +14,7 @@ import { microSectionOf } from './micro-section.ts';
 import { scenarioTable } from './scenario-tables.ts';
 import { rttSection } from './rtt-section.ts';
 import { capacitySection } from './capacity-section.ts';
+import { faultsSection } from './faults-section.ts';
 
 export interface ReportOptions {
   /** Where the chart files are, relative to the markdown file. */
@@ -81,7 +82,7 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     methodSection(results),
     '## Results by scenario',
     ...scenarios,
-    ...[rttSection(results), capacitySection(results, chartsDir)].filter((section) => section !== undefined),
+    ...[rttSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter((section) => section !== undefined),
     claimsSection(results),
     kaazingSection(results),
     ...[microSectionOf(results)].filter((section) => section !== undefined),
