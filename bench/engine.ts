@@ -4,7 +4,7 @@
  * draws nothing: progress.ts listens.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROUTES, clockNowMs } from '../servers/contract.ts';
+import { ROUTES, clockNowMs, type ServerStats } from '../servers/contract.ts';
 import { Fleet, type FleetPlan } from './fleet.ts';
 import type { FleetHandle, FleetResult, FleetWindow } from './fleet-recorder.ts';
 import { WorkerFleet } from './fleet-worker.ts';
@@ -227,9 +227,37 @@ async function measure(
           Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()),
         )
       : undefined;
+  // a server restart halfway through the window; its error (if any) is thrown once the fleets are done
+  const lives: ServerLife[] = [];
+  let restartFault: FaultRecord | undefined;
+  const restarting: Promise<unknown> =
+    config.fault === 'server-restart' && server !== undefined && serverBefore !== undefined
+      ? sleep(Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()))
+          .then(async () => {
+            const old = server!;
+            const end = await old.stats();
+            const killedAtMs = clockNowMs();
+            await old.kill();
+            lives.push({ before: lives.length === 0 ? serverBefore : lives.at(-1)!.next!, end });
+            server = await ServerProcess.start(config.transport, {
+              args: [...serverArgs(config), '--port', String(old.port)],
+              pinCommand: context.serverCommand,
+            });
+            started(server);
+            lives.at(-1)!.next = await server.stats();
+            restartFault = { kind: 'server-restart', atMs: killedAtMs - window.startMs, durationMs: clockNowMs() - killedAtMs };
+          })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+      : Promise.resolve(undefined);
   await Promise.all(fleets.map((fleet) => fleet.run(window)));
   clearTimeout(phaseTimer);
   clearTimeout(cutTimer);
+  const restartError = await restarting;
+  if (restartError !== undefined)
+    throw new Error(`the server could not be restarted: ${restartError instanceof Error ? restartError.message : String(restartError)}`);
   const broadcastEvents = await broadcasts;
 
   context.emit({ type: 'phase', id, phase: 'draining' });
@@ -242,6 +270,7 @@ async function measure(
   const fleetFault = results.find((result) => result.fault !== undefined)?.fault;
   const fault: FaultRecord | undefined =
     networkCut ??
+    restartFault ??
     (config.fault !== undefined && fleetFault !== undefined
       ? { kind: config.fault, atMs: fleetFault.atMs - window.startMs, durationMs: fleetFault.durationMs }
       : undefined);
@@ -269,10 +298,10 @@ async function measure(
     );
   }
 
-  const serverCpuSeconds =
-    serverBefore === undefined || serverAfter === undefined
-      ? 0
-      : (serverAfter.cpuUserMicros + serverAfter.cpuSystemMicros - serverBefore.cpuUserMicros - serverBefore.cpuSystemMicros) / 1e6;
+  // every life of the server process (one, or two around a restart): from its first snapshot to its last
+  const spans: ServerLife[] =
+    serverBefore === undefined || serverAfter === undefined ? [] : [...lives, { before: lives.at(-1)?.next ?? serverBefore, end: serverAfter }];
+  const serverCpuSeconds = spans.reduce((sum, span) => sum + (cpuMicros(span.end) - cpuMicros(span.before)) / 1e6, 0);
   return {
     state: 'completed',
     id,
@@ -297,8 +326,8 @@ async function measure(
     polls: merged.polls,
     server: {
       cpuSeconds: serverCpuSeconds,
-      peakRssBytes: serverAfter?.maxRssBytes ?? 0,
-      counters: serverAfter === undefined ? {} : serverCounters(serverAfter, serverBefore),
+      peakRssBytes: Math.max(0, ...spans.map((span) => span.end.maxRssBytes)),
+      counters: sumCounters(spans.map((span) => serverCounters(span.end, span.before))),
     },
     driver: {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -312,6 +341,24 @@ async function measure(
     ...(fault === undefined ? {} : { fault }),
     warnings,
   };
+}
+
+/** One server process's life in a run: its counters when the run (or its restart) began, and at its end. */
+interface ServerLife {
+  before: ServerStats;
+  end: ServerStats;
+  /** The restarted server's first counters, when this life ended in a restart. */
+  next?: ServerStats;
+}
+
+function cpuMicros(stats: ServerStats): number {
+  return stats.cpuUserMicros + stats.cpuSystemMicros;
+}
+
+function sumCounters(all: Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const counters of all) for (const [name, value] of Object.entries(counters)) sum[name] = (sum[name] ?? 0) + value;
+  return sum;
 }
 
 /** The server's counters over the run (differences for the ones that only grow). */

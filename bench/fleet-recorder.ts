@@ -56,6 +56,8 @@ export class ClientRecord {
   readonly awaiting = new Map<number, number>();
   echoSent = 0;
   pushExpected = 0;
+  /** push: when the client asked for its push (clockNowMs), to tell where the stream should be. */
+  pushRequestedAtMs = 0;
 }
 
 export type Received = 'echo-reply' | 'duplicate' | 'event' | 'unexpected';

@@ -75,6 +75,7 @@ export class Fleet implements FleetHandle {
           const received = this.recorder.receive(record, text, receivedAtMs);
           if (received === 'echo-reply' && this.sending && this.config.targetRatePerSecond === 0) this.sendEcho(client, record);
         };
+        client.onReconnected = () => this.resumePush(client, record);
         this.clients.push(client);
         this.records.push(record);
         await client.connect();
@@ -168,11 +169,27 @@ export class Fleet implements FleetHandle {
     }
   }
 
+  /**
+   * A client that came back after losing its server asks for the rest of its push, numbered
+   * from where the stream would be now: what the server would have sent meanwhile stays
+   * missing, and is counted lost.
+   */
+  private resumePush(client: TransportClient, record: ClientRecord): void {
+    if (this.config.scenario !== 'push' || record.pushRequestedAtMs === 0) return;
+    const firstSeq = Math.floor(((clockNowMs() - record.pushRequestedAtMs) / 1000) * this.config.pushRatePerSecond) + 1;
+    const count = record.pushExpected - firstSeq + 1;
+    if (count < 1) return;
+    client
+      .requestPush({ ratePerSecond: this.config.pushRatePerSecond, sizeBytes: this.config.payloadBytes, count, firstSeq })
+      .catch((error: unknown) => countError(this.recorder.errors, error));
+  }
+
   private async requestPushes(window: FleetWindow): Promise<void> {
     const count = pushCount(this.config, window);
     await Promise.all(
       this.clients.map(async (client, index) => {
         this.records[index]!.pushExpected = count;
+        this.records[index]!.pushRequestedAtMs = clockNowMs();
         await client.requestPush({ ratePerSecond: this.config.pushRatePerSecond, sizeBytes: this.config.payloadBytes, count });
       }),
     );

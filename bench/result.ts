@@ -92,9 +92,12 @@ export interface NetworkEmulation {
  * - network-cut: the relay between driver and server passes nothing for FAULT_CUT_MS, then
  *   delivers what it held;
  * - slow-consumer: the first client stops reading for the rest of the window (the server must
- *   bound what it buffers and count what it drops).
+ *   bound what it buffers and count what it drops);
+ * - server-restart: the server process is killed and started again on the same port; clients
+ *   come back on their own and ask for their push again from where it would be, so what the
+ *   server would have sent while it was down is counted lost.
  */
-export const FAULTS = ['client-kill', 'network-cut', 'slow-consumer'] as const;
+export const FAULTS = ['client-kill', 'network-cut', 'slow-consumer', 'server-restart'] as const;
 export type FaultKind = (typeof FAULTS)[number];
 export const FAULT_CUT_MS = 500;
 

@@ -135,12 +135,14 @@ export const SCALE_SUITE: RunTemplate[] = [
  * transport can live through it. Clients whose connections are dropped come back (HTTP
  * transports: a poll retries, a stream resumes with Last-Event-ID); a network cut delays, and
  * must lose nothing; a WebSocket client that stops reading makes the server bound its buffer
- * and count what it drops.
+ * and count what it drops; a server killed and restarted loses what it would have sent while it
+ * was down, and the clients, back on their own, count it.
  */
 const FAULT_RUNS: RunTemplate[] = [
   ...(['short-poll', 'long-poll', 'sse'] as const).map((transport): RunTemplate => ({ scenario: 'push', transport, fault: 'client-kill' })),
   ...(['long-poll', 'sse', 'websocket', 'tcp'] as const).map((transport): RunTemplate => ({ scenario: 'push', transport, fault: 'network-cut' })),
   { scenario: 'push', transport: 'websocket', fault: 'slow-consumer', clients: 2, payloadBytes: 16 * 1024, pushRatePerSecond: 500 },
+  ...TRANSPORTS.map((transport): RunTemplate => ({ scenario: 'push', transport, fault: 'server-restart' })),
 ];
 
 export const FAULTS_SUITE: RunTemplate[] = FAULT_RUNS.map((template) => ({

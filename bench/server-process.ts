@@ -114,6 +114,14 @@ export class ServerProcess {
     return code;
   }
 
+  /** Kills the server at once (SIGKILL), as a crash would; resolves when it is gone. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   /** For fault tests: the process, to kill it without a graceful stop. */
   get process(): ChildProcess {
     return this.child;

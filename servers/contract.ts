@@ -102,6 +102,12 @@ export interface PushRequest {
   sizeBytes: number;
   /** How many messages in all. */
   count: number;
+  /**
+   * The sequence number of the first message (default: the client's next). A client that comes
+   * back after losing the server asks to go on from where the stream would be, so the messages of
+   * the gap stay missing and are counted lost.
+   */
+  firstSeq?: number;
 }
 
 export interface BroadcastRequest {
@@ -161,6 +167,7 @@ export function parsePushRequest(body: Record<string, unknown>, limits: ServerLi
     ratePerSecond: requireRate(body.ratePerSecond, limits.maxPushRatePerSecond),
     sizeBytes: requireInteger(body.sizeBytes, 'sizeBytes', 0, limits.maxMessageBytes),
     count: requireInteger(body.count, 'count', 1, limits.maxPushCount),
+    ...(body.firstSeq === undefined ? {} : { firstSeq: requireInteger(body.firstSeq, 'firstSeq', 1, Number.MAX_SAFE_INTEGER) }),
   };
 }
 

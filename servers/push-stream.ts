@@ -57,6 +57,7 @@ export function startPushEvents(target: PushTarget, request: PushRequest, metric
   if (target.pushStreams.size >= maxStreams) {
     throw new ContractError('too-many-pushes', `this client already runs ${target.pushStreams.size} pushes, the most allowed; wait for one to end`);
   }
+  if (request.firstSeq !== undefined) target.pushSeq = request.firstSeq - 1;
   const stream = startPushStream(
     request,
     () => {

@@ -58,3 +58,21 @@ describe('faults', () => {
     assert.match(faultOutcome(run), /lost, every one counted by the server$/);
   });
 });
+
+describe('a server killed and restarted', () => {
+  for (const transport of ['long-poll', 'websocket'] as const) {
+    it(`${transport}: the clients come back on their own and count what the server would have sent while it was down`, async () => {
+      const run = await faultRun(transport, 'server-restart');
+      assert.equal(run.fault?.kind, 'server-restart');
+      assert.ok(run.fault !== undefined && run.fault.durationMs > 0);
+      const gap = (run.clients * run.config.pushRatePerSecond * run.fault.durationMs) / 1000;
+      assert.ok(run.messages.lost > 0, 'the messages of the gap are missing');
+      assert.ok(run.messages.lost <= gap + 2 * run.clients, `lost ${run.messages.lost}, the gap explains ${gap}`);
+      assert.equal(run.messages.duplicated, 0);
+      assert.equal(run.messages.reordered, 0);
+      assert.ok(run.messages.received > run.messages.expected / 2, 'pushes went on after the restart');
+      assert.match(faultOutcome(run), /lost while the server was down/);
+      assert.ok(run.server.cpuSeconds > 0);
+    });
+  }
+});

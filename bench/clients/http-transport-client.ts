@@ -3,13 +3,12 @@
  * requests, and closing; a subclass only says how messages come down (polls or a stream).
  */
 import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
-import { HttpSession } from './http-session.ts';
+import { HttpSession, HttpStatusError } from './http-session.ts';
 import { ClientBase, type ClientOptions, type TransportClient } from './transport-client.ts';
 
 export abstract class HttpTransportClient extends ClientBase implements TransportClient {
   abstract readonly transport: TransportName;
   protected readonly session: HttpSession;
-  protected closed = false;
   /** The receiving loop, which ends once the client is closed. */
   private receiving: Promise<void> = Promise.resolve();
 
@@ -23,6 +22,21 @@ export abstract class HttpTransportClient extends ClientBase implements Transpor
    * (a poll loop at once, a stream once its response has arrived), `failed` if it never is.
    */
   protected abstract receive(started: () => void, failed: (error: unknown) => void): Promise<void>;
+
+  /** Forgets what it received from a server that no longer knows the client (its ids start again). */
+  protected abstract forgetReceived(): void;
+
+  /**
+   * When the server answers that it does not know the client (it was restarted, or forgot the
+   * client), the client registers again and says so; true when `error` was that answer.
+   */
+  protected async comeBackIfForgotten(error: unknown): Promise<boolean> {
+    if (!(error instanceof HttpStatusError) || error.status !== 404 || !error.body.includes('"unknown-client"')) return false;
+    this.session.clientId = await this.session.register();
+    this.forgetReceived();
+    this.onReconnected();
+    return true;
+  }
 
   async connect(): Promise<void> {
     this.session.clientId = await this.session.register();
@@ -52,7 +66,7 @@ export abstract class HttpTransportClient extends ClientBase implements Transpor
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing = true;
     await this.session.close();
     await this.receiving;
   }

@@ -18,19 +18,24 @@ abstract class PollClient extends HttpTransportClient {
   /** How long to wait before the poll that follows one that started at `startedAtMs`. */
   protected abstract pauseMs(startedAtMs: number): number;
 
+  protected forgetReceived(): void {
+    this.lastId = 0;
+  }
+
   protected receive(started: () => void): Promise<void> {
     started();
     return this.pollForever();
   }
 
   private async pollForever(): Promise<void> {
-    while (!this.closed) {
+    while (!this.closing) {
       const startedAtMs = performance.now();
       try {
         await this.pollOnce();
       } catch (error) {
-        if (this.closed) return;
+        if (this.closing) return;
         countError(this.errors, error);
+        if (await this.comeBackIfForgotten(error).catch(() => false)) continue;
         await sleep(RETRY_AFTER_ERROR_MS, undefined, { signal: this.session.signal }).catch(() => undefined);
         continue;
       }

@@ -17,6 +17,10 @@ export class SseClient extends HttpTransportClient {
   readonly transport = 'sse' as const;
   private lastEventId = '';
 
+  protected forgetReceived(): void {
+    this.lastEventId = '';
+  }
+
   /** Ready once the first stream is open (its response headers arrived). */
   protected receive(opened: () => void, failed: (error: unknown) => void): Promise<void> {
     return this.streamForever(opened, failed);
@@ -24,21 +28,22 @@ export class SseClient extends HttpTransportClient {
 
   private async streamForever(opened: () => void, failed: (error: unknown) => void): Promise<void> {
     let first = true;
-    while (!this.closed) {
+    while (!this.closing) {
       try {
         await this.stream(() => {
           if (first) opened();
           first = false;
         });
       } catch (error) {
-        if (this.closed) return;
+        if (this.closing) return;
         if (first) {
           failed(error);
           return;
         }
         countError(this.errors, error);
+        if (await this.comeBackIfForgotten(error).catch(() => false)) continue;
       }
-      if (this.closed) return;
+      if (this.closing) return;
       await sleep(RECONNECT_AFTER_MS, undefined, { signal: this.session.signal }).catch(() => undefined);
     }
   }

@@ -12,6 +12,11 @@ export class TcpClient extends ClientBase implements TransportClient {
   private socket: net.Socket | undefined;
 
   connect(): Promise<void> {
+    return this.open();
+  }
+
+  /** Opens the connection; one that closes without close() reconnects on its own. */
+  private open(): Promise<void> {
     const socket = openTappedConnection(this.wire, 'tcp', {
       host: this.options.host,
       port: this.options.port,
@@ -29,7 +34,13 @@ export class TcpClient extends ClientBase implements TransportClient {
     });
     socket.on('error', (error) => countError(this.errors, error));
     return new Promise((resolve, reject) => {
-      socket.once('connect', () => resolve());
+      socket.once('connect', () => {
+        // only a connection that was open comes back this way: a failed attempt is retried by reconnect()
+        socket.once('close', () => {
+          if (!this.closing) void this.reconnect(() => this.open());
+        });
+        resolve();
+      });
       socket.once('error', reject);
     });
   }
@@ -56,6 +67,7 @@ export class TcpClient extends ClientBase implements TransportClient {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {

@@ -86,6 +86,11 @@ export interface TransportClient {
   /** Errors the client met and recovered from (a failed poll, a refused message), by message. */
   readonly errors: Map<string, number>;
   onMessage: MessageListener;
+  /**
+   * Called when the client came back by itself after losing its server (reconnected, or
+   * registered again): what the server knew of it (a push it asked for) is gone.
+   */
+  onReconnected: () => void;
   /** Opens the connection or registers, and starts receiving. */
   connect(): Promise<void>;
   /** Sends one message to echo; resolves once the transport has taken it. */
@@ -104,15 +109,36 @@ export interface TransportClient {
   pauseReading(paused: boolean): void;
 }
 
-/** What every client keeps, whatever its transport: its bytes, polls, errors and listener. */
+/** How long a client waits before each attempt to come back after losing its connection or its server. */
+export const RECONNECT_AFTER_MS = 100;
+
+/** What every client keeps, whatever its transport: its bytes, polls, errors and listeners. */
 export abstract class ClientBase {
   readonly wire: ClientWire;
   readonly polls: PollCounts = { total: 0, empty: 0 };
   readonly errors = new Map<string, number>();
   onMessage: MessageListener = () => {};
+  onReconnected: () => void = () => {};
+  /** Set by close(): nothing reconnects after it. */
+  protected closing = false;
 
   constructor(protected readonly options: ClientOptions) {
     this.wire = newClientWire(options);
+  }
+
+  /** Tries `open` every RECONNECT_AFTER_MS until it succeeds (then tells onReconnected) or the client closes. */
+  protected async reconnect(open: () => Promise<void>): Promise<void> {
+    while (!this.closing) {
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_AFTER_MS));
+      if (this.closing) return;
+      try {
+        await open();
+        this.onReconnected();
+        return;
+      } catch (error) {
+        countError(this.errors, error);
+      }
+    }
   }
 }
 

@@ -16,6 +16,11 @@ export class WebSocketClient extends ClientBase implements TransportClient {
   }
 
   connect(): Promise<void> {
+    return this.open();
+  }
+
+  /** Opens the WebSocket; one that closes without close() reconnects on its own. */
+  private open(): Promise<void> {
     const target = new URL(this.url);
     const socket = new WebSocket(this.url, {
       perMessageDeflate: this.options.perMessageDeflate,
@@ -33,7 +38,13 @@ export class WebSocketClient extends ClientBase implements TransportClient {
     });
     socket.on('error', (error) => countError(this.errors, error));
     return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve());
+      socket.once('open', () => {
+        // only a connection that was open comes back this way: a failed attempt is retried by reconnect()
+        socket.once('close', () => {
+          if (!this.closing) void this.reconnect(() => this.open());
+        });
+        resolve();
+      });
       socket.once('error', reject);
     });
   }
@@ -60,6 +71,7 @@ export class WebSocketClient extends ClientBase implements TransportClient {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     const socket = this.socket;
     if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {

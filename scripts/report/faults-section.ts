@@ -13,7 +13,16 @@ const FAULT_TEXT: Record<string, string> = {
   'client-kill': 'every client connection dropped',
   'network-cut': 'the link passes nothing',
   'slow-consumer': 'one client stops reading',
+  'server-restart': 'the server killed and started again',
 };
+
+/** A server restart may lose, per client, what the push would have sent while it was down, and one message more either side of the gap. */
+const GAP_SLACK_PER_CLIENT = 2;
+
+/** Messages a push would have sent while the server was down (computed). */
+function gapMessages(run: CompletedRun): number {
+  return (run.clients * run.config.pushRatePerSecond * (run.fault?.durationMs ?? 0)) / 1000;
+}
 
 function countedDrops(run: CompletedRun): number {
   return COUNTED_DROPS.reduce((sum, counter) => sum + (run.server.counters[counter] ?? 0), 0);
@@ -24,6 +33,11 @@ export function faultOutcome(run: CompletedRun): string {
   const { lost, duplicated, reordered } = run.messages;
   const drops = countedDrops(run);
   if (lost === 0 && duplicated === 0 && reordered === 0) return 'nothing lost';
+  if (run.fault?.kind === 'server-restart' && duplicated === 0 && reordered === 0) {
+    const gap = gapMessages(run);
+    const text = `${formatInteger(lost)} lost while the server was down (computed: clients × rate × downtime = ${formatNumber(gap, 0)})`;
+    return lost <= gap + GAP_SLACK_PER_CLIENT * run.clients ? text : bold(`${text}: more than the gap explains`);
+  }
   if (lost === drops && duplicated === 0 && reordered === 0) return `${formatInteger(lost)} lost, every one counted by the server`;
   return bold(
     `${formatInteger(lost)} lost (${formatInteger(drops)} counted by the server), ${formatInteger(duplicated)} duplicated, ${formatInteger(reordered)} reordered`,
@@ -50,7 +64,8 @@ export function faultsSection(results: Results): string | undefined {
     'Each run takes one fault halfway through its window (measured: the moment, from the start of the window). A client whose ' +
       'connections are dropped must come back on its own and lose nothing (a poll retries and acknowledges only what it has, a ' +
       'stream resumes with Last-Event-ID); a cut link must only delay; a client that stops reading makes the server bound what it ' +
-      "buffers: what it drops it counts, and the client's losses must equal that count. Connections per client above 1 show the reconnections.",
+      "buffers: what it drops it counts, and the client's losses must equal that count; a server killed and started again loses what it " +
+      'would have sent while it was down, and no more. Connections per client above 1 show the reconnections (attempts while the server is down count too).',
     table(
       [
         'run',
