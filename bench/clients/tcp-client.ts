@@ -32,17 +32,7 @@ export class TcpClient extends ClientBase implements TransportClient {
         else if (frame.kind === 'control') countError(this.errors, new Error(`server error frame: ${frame.payload.toString('utf8')}`));
       }
     });
-    socket.on('error', (error) => countError(this.errors, error));
-    return new Promise((resolve, reject) => {
-      socket.once('connect', () => {
-        // only a connection that was open comes back this way: a failed attempt is retried by reconnect()
-        socket.once('close', () => {
-          if (!this.closing) void this.reconnect(() => this.open());
-        });
-        resolve();
-      });
-      socket.once('error', reject);
-    });
+    return this.opened(socket, 'connect', () => this.open());
   }
 
   send(message: string): Promise<void> {

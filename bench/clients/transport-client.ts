@@ -1,4 +1,5 @@
 /** The one interface every transport client implements, and what they share. */
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
 import { ConnectionAccountant, emptyWireBytes, tapSocket, type WireBytes, type WireProtocol } from '../wire.ts';
@@ -124,6 +125,24 @@ export abstract class ClientBase {
 
   constructor(protected readonly options: ClientOptions) {
     this.wire = newClientWire(options);
+  }
+
+  /**
+   * Resolves once `connection` emits `openEvent` (rejects on an error before), and from then on
+   * reconnects through `reopen` when it closes without close(). Only a connection that was open
+   * comes back this way: a failed attempt is retried by reconnect() itself.
+   */
+  protected opened(connection: EventEmitter, openEvent: string, reopen: () => Promise<void>): Promise<void> {
+    connection.on('error', (error: unknown) => countError(this.errors, error));
+    return new Promise((resolve, reject) => {
+      connection.once(openEvent, () => {
+        connection.once('close', () => {
+          if (!this.closing) void this.reconnect(reopen);
+        });
+        resolve();
+      });
+      connection.once('error', reject);
+    });
   }
 
   /** Tries `open` every RECONNECT_AFTER_MS until it succeeds (then tells onReconnected) or the client closes. */

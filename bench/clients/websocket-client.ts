@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
-import { ClientBase, countError, openTappedConnection, type TransportClient } from './transport-client.ts';
+import { ClientBase, openTappedConnection, type TransportClient } from './transport-client.ts';
 
 export class WebSocketClient extends ClientBase implements TransportClient {
   readonly transport = 'websocket' as const;
@@ -36,17 +36,7 @@ export class WebSocketClient extends ClientBase implements TransportClient {
     socket.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) this.onMessage(data.toString('utf8'), clockNowMs());
     });
-    socket.on('error', (error) => countError(this.errors, error));
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        // only a connection that was open comes back this way: a failed attempt is retried by reconnect()
-        socket.once('close', () => {
-          if (!this.closing) void this.reconnect(() => this.open());
-        });
-        resolve();
-      });
-      socket.once('error', reject);
-    });
+    return this.opened(socket, 'open', () => this.open());
   }
 
   send(message: string): Promise<void> {
