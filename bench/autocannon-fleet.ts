@@ -151,6 +151,11 @@ export class AutocannonFleet implements FleetHandle {
     this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
   }
 
+  /** autocannon ends its own clients at its duration; what is left to close is the shared session. */
+  async abort(): Promise<void> {
+    await this.session.close();
+  }
+
   async finish(broadcastEvents: number): Promise<FleetResult> {
     // autocannon has stopped: polls from the shared session collect what is still in the mailboxes
     const records = this.members.map((member) => member.record);

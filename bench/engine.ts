@@ -92,6 +92,16 @@ function shares(total: number, workers: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
 }
 
+/** Runs the fleets' part of a run; if it fails, every fleet is aborted (clients closed, workers ended) before the error goes on. */
+async function driveFleets<T>(fleets: FleetHandle[], drive: () => Promise<T>): Promise<T> {
+  try {
+    return await drive();
+  } catch (error) {
+    await Promise.allSettled(fleets.map((fleet) => fleet.abort()));
+    throw error;
+  }
+}
+
 /** Samples this process's resident memory while a run goes on. */
 function sampleRss(): { stop(): number } {
   let peak = process.memoryUsage.rss();
@@ -208,60 +218,64 @@ async function measure(
         ? new WorkerFleet(plan(clients, index === 0))
         : new Fleet(plan(clients, index === 0)),
   );
-  context.emit({ type: 'phase', id, phase: 'connecting' });
-  await Promise.all(fleets.map((fleet) => fleet.connect()));
+  const measured = await driveFleets(fleets, async () => {
+    context.emit({ type: 'phase', id, phase: 'connecting' });
+    await Promise.all(fleets.map((fleet) => fleet.connect()));
 
-  const startMs = clockNowMs() + config.warmupSeconds * 1000;
-  const window: FleetWindow = { startMs, endMs: startMs + config.durationSeconds * 1000 };
-  context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
-  const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
-  const broadcasts = config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve(0);
-  let networkCut: FaultRecord | undefined;
-  const cutTimer =
-    config.fault === 'network-cut'
-      ? setTimeout(
-          () => {
-            network.relay?.cut(FAULT_CUT_MS);
-            networkCut = { kind: 'network-cut', atMs: clockNowMs() - window.startMs, durationMs: FAULT_CUT_MS };
-          },
-          Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()),
-        )
-      : undefined;
-  // a server restart halfway through the window; its error (if any) is thrown once the fleets are done
-  const lives: ServerLife[] = [];
-  let restartFault: FaultRecord | undefined;
-  const restarting: Promise<unknown> =
-    config.fault === 'server-restart' && server !== undefined && serverBefore !== undefined
-      ? sleep(Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()))
-          .then(async () => {
-            const old = server!;
-            const end = await old.stats();
-            const killedAtMs = clockNowMs();
-            await old.kill();
-            lives.push({ before: lives.length === 0 ? serverBefore : lives.at(-1)!.next!, end });
-            server = await ServerProcess.start(config.transport, {
-              args: [...serverArgs(config), '--port', String(old.port)],
-              pinCommand: context.serverCommand,
-            });
-            started(server);
-            lives.at(-1)!.next = await server.stats();
-            restartFault = { kind: 'server-restart', atMs: killedAtMs - window.startMs, durationMs: clockNowMs() - killedAtMs };
-          })
-          .then(
-            () => undefined,
-            (error: unknown) => error,
+    const startMs = clockNowMs() + config.warmupSeconds * 1000;
+    const window: FleetWindow = { startMs, endMs: startMs + config.durationSeconds * 1000 };
+    context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
+    const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
+    const broadcasts = config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve(0);
+    let networkCut: FaultRecord | undefined;
+    const cutTimer =
+      config.fault === 'network-cut'
+        ? setTimeout(
+            () => {
+              network.relay?.cut(FAULT_CUT_MS);
+              networkCut = { kind: 'network-cut', atMs: clockNowMs() - window.startMs, durationMs: FAULT_CUT_MS };
+            },
+            Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()),
           )
-      : Promise.resolve(undefined);
-  await Promise.all(fleets.map((fleet) => fleet.run(window)));
-  clearTimeout(phaseTimer);
-  clearTimeout(cutTimer);
-  const restartError = await restarting;
-  if (restartError !== undefined)
-    throw new Error(`the server could not be restarted: ${restartError instanceof Error ? restartError.message : String(restartError)}`);
-  const broadcastEvents = await broadcasts;
+        : undefined;
+    // a server restart halfway through the window; its error (if any) is thrown once the fleets are done
+    const lives: ServerLife[] = [];
+    let restartFault: FaultRecord | undefined;
+    const restarting: Promise<unknown> =
+      config.fault === 'server-restart' && server !== undefined && serverBefore !== undefined
+        ? sleep(Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()))
+            .then(async () => {
+              const old = server!;
+              const end = await old.stats();
+              const killedAtMs = clockNowMs();
+              await old.kill();
+              lives.push({ before: lives.length === 0 ? serverBefore : lives.at(-1)!.next!, end });
+              server = await ServerProcess.start(config.transport, {
+                args: [...serverArgs(config), '--port', String(old.port)],
+                pinCommand: context.serverCommand,
+              });
+              started(server);
+              lives.at(-1)!.next = await server.stats();
+              restartFault = { kind: 'server-restart', atMs: killedAtMs - window.startMs, durationMs: clockNowMs() - killedAtMs };
+            })
+            .then(
+              () => undefined,
+              (error: unknown) => error,
+            )
+        : Promise.resolve(undefined);
+    await Promise.all(fleets.map((fleet) => fleet.run(window)));
+    clearTimeout(phaseTimer);
+    clearTimeout(cutTimer);
+    const restartError = await restarting;
+    if (restartError !== undefined)
+      throw new Error(`the server could not be restarted: ${restartError instanceof Error ? restartError.message : String(restartError)}`);
+    const broadcastEvents = await broadcasts;
 
-  context.emit({ type: 'phase', id, phase: 'draining' });
-  const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
+    context.emit({ type: 'phase', id, phase: 'draining' });
+    const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
+    return { window, results, networkCut, restartFault, lives };
+  });
+  const { window, results, networkCut, restartFault, lives } = measured;
   const cpu = process.cpuUsage(cpuBefore);
   const driverPeakRss = rss.stop();
   const serverAfter = await server?.stats();

@@ -45,6 +45,8 @@ export interface FleetHandle {
   run(window: FleetWindow): Promise<void>;
   /** Waits for what is still on its way, closes every client and sums up. */
   finish(broadcastEvents: number): Promise<FleetResult>;
+  /** After a failure: closes every client (and the worker) without summing up. */
+  abort(): Promise<void>;
 }
 
 /** What one client has sent and received. */

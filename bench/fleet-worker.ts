@@ -49,6 +49,10 @@ export class WorkerFleet implements FleetHandle {
     await this.ask({ type: 'run', window }, 'ran');
   }
 
+  async abort(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   async finish(broadcastEvents: number): Promise<FleetResult> {
     const reply = await this.ask({ type: 'finish', broadcastEvents }, 'result');
     await this.worker.terminate();

@@ -109,6 +109,11 @@ export class Fleet implements FleetHandle {
     this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
   }
 
+  async abort(): Promise<void> {
+    this.sending = false;
+    await Promise.allSettled(this.clients.map((client) => client.close()));
+  }
+
   async finish(broadcastEvents: number): Promise<FleetResult> {
     await drain(this.recorder, this.records, this.config, broadcastEvents);
     await Promise.all(this.clients.map((client) => client.close().catch((error: unknown) => countError(this.recorder.errors, error))));
