@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { listenOn } from '../servers/listen.ts';
 
 export interface LinkShape {
   /** Round-trip time added to the link; each direction gets half. */
@@ -111,10 +112,7 @@ export class DelayRelay {
   /** Listens on 127.0.0.1 (port 0) and relays every connection to `target`. */
   static async start(target: { host: string; port: number }, shape: LinkShape): Promise<DelayRelay> {
     const relay = new DelayRelay(target, shape);
-    await new Promise<void>((resolve, reject) => {
-      relay.server.once('error', reject);
-      relay.server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenOn(relay.server, 0, '127.0.0.1');
     return relay;
   }
 

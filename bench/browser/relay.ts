@@ -13,8 +13,9 @@
  * the server); any other connection is relayed, from its first byte to its last.
  */
 import net from 'node:net';
-import { WireCapture } from '../clients/transport-client.ts';
-import { ConnectionAccountant, emptyWireBytes, type WireBytes, type WireProtocol } from '../wire.ts';
+import { listenOn } from '../../servers/listen.ts';
+import { CapturingAccountant, WireCapture } from '../clients/transport-client.ts';
+import { emptyWireBytes, type WireBytes, type WireProtocol } from '../wire.ts';
 
 export interface LocalFile {
   contentType: string;
@@ -55,10 +56,7 @@ export class ByteRelay {
     const server = net.createServer();
     const relay = new ByteRelay(server, options);
     server.on('connection', (socket) => relay.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, host, () => resolve());
-    });
+    await listenOn(server, 0, host);
     return relay;
   }
 
@@ -117,21 +115,14 @@ export class ByteRelay {
   private relay(client: net.Socket, peeked: Buffer, firstLine: string): void {
     const capture = new WireCapture(this.options.captureBytes ?? DEFAULT_CAPTURE_BYTES);
     this.connections.push({ firstLine, capture });
-    const accountant = new ConnectionAccountant(this.options.protocol, this.bytes);
+    const accountant = new CapturingAccountant(this.options.protocol, this.bytes, capture);
     const upstream = net.connect({ ...this.options.upstream, noDelay: true });
     this.track(upstream);
     client.setNoDelay(true);
-    const up = (chunk: Buffer): void => {
-      capture.keep('up', chunk);
-      accountant.written(chunk);
-    };
-    up(peeked);
+    accountant.written(peeked);
     upstream.write(peeked);
-    client.on('data', up);
-    upstream.on('data', (chunk: Buffer) => {
-      capture.keep('down', chunk);
-      accountant.read(chunk);
-    });
+    client.on('data', (chunk: Buffer) => accountant.written(chunk));
+    upstream.on('data', (chunk: Buffer) => accountant.read(chunk));
     client.pipe(upstream);
     upstream.pipe(client);
     client.once('close', () => upstream.destroy());

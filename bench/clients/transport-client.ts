@@ -43,7 +43,7 @@ export class WireCapture {
 }
 
 /** An accountant that also keeps the connection's first bytes. */
-class CapturingAccountant extends ConnectionAccountant {
+export class CapturingAccountant extends ConnectionAccountant {
   constructor(
     protocol: WireProtocol,
     sink: WireBytes,
