@@ -7,6 +7,7 @@ import { TRANSPORTS, type TransportName } from '../../servers/contract.ts';
 import { formatNumber } from './format.ts';
 import { bullets, code, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
+import { runId } from '../../bench/scenarios.ts';
 
 /**
  * A measured added latency "matches" an expectation when it is within this much of it: the
@@ -60,12 +61,9 @@ function series(results: Results, scenario: 'echo' | 'push'): Map<TransportName,
   const byTransport = new Map<TransportName, Map<number, CompletedRun>>();
   const rttRuns = completedRuns(results, { scenario }).filter((run) => rttOf(run) > 0);
   for (const run of rttRuns) {
-    const sameBut = (other: CompletedRun): boolean =>
-      other.transport === run.transport &&
-      other.clients === run.clients &&
-      other.payloadBytes === run.payloadBytes &&
-      other.id.replace(/\/rtt\d+(\.\d+)?ms/, '') === run.id.replace(/\/rtt\d+(\.\d+)?ms/, '');
-    const base = completedRuns(results, { scenario }).find((other) => rttOf(other) === 0 && sameBut(other));
+    // the same run on a direct link: the id its config has at RTT 0
+    const baseId = runId({ ...run.config, rttMs: 0 });
+    const base = completedRuns(results, { scenario }).find((other) => other.id === baseId);
     if (base === undefined) continue;
     const entry = byTransport.get(run.transport) ?? new Map<number, CompletedRun>([[0, base]]);
     entry.set(rttOf(run), run);
