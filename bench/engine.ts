@@ -376,7 +376,7 @@ function sumCounters(all: Record<string, number>[]): Record<string, number> {
 }
 
 /** The server's counters over the run (differences for the ones that only grow). */
-function serverCounters(after: NonNullable<Awaited<ReturnType<ServerProcess['stats']>>>, before: typeof after | undefined): Record<string, number> {
+function serverCounters(after: ServerStats, before: ServerStats | undefined): Record<string, number> {
   const counters: Record<string, number> = {
     connectionsAccepted: after.connectionsAccepted - (before?.connectionsAccepted ?? 0),
     requests: after.requests - (before?.requests ?? 0),
