@@ -16,9 +16,21 @@
 import type { Socket } from 'node:net';
 import { ROUTES } from '../servers/contract.ts';
 import { TCP_CONTROL_FLAG, TCP_HEADER_BYTES } from '../servers/tcp-framing.ts';
+import {
+  HttpMessageParser,
+  bodilessResponse,
+  framedBodyLength,
+  type BodySink,
+  type ByteCounter,
+  type ByteKind,
+  type HttpHead,
+  type HttpSide,
+  type MessagePlan,
+} from './wire/http1.ts';
+
+export type { ByteKind } from './wire/http1.ts';
 
 export type Direction = 'up' | 'down'; // up = client to server
-export type ByteKind = 'payload' | 'headers' | 'framing' | 'setup';
 
 export interface ByteSplit {
   total: number;
@@ -52,7 +64,7 @@ export function addWireBytes(into: WireBytes, from: WireBytes): void {
 }
 
 /** Counts one direction's bytes into its ByteSplit; the only code that writes a ByteSplit. */
-class Tally {
+class Tally implements ByteCounter {
   constructor(private readonly split: ByteSplit) {}
 
   add(kind: ByteKind, bytes: number): void {
@@ -89,10 +101,10 @@ const SPACE = 0x20;
 /** What tells one length-prefixed frame format from another. */
 interface FrameFormat {
   readonly maxHeaderBytes: number;
-  /** The header's length, given its first `haveBytes` bytes (which may not yet tell it all). */
-  headerBytes(header: Buffer, haveBytes: number): number;
-  /** The payload's length and kind, once the header is complete. */
-  payload(header: Buffer): { bytes: number; kind: ByteKind };
+  /** The header's length, given `haveBytes` of its bytes from `at` in `bytes` (which may not yet tell it all). */
+  headerBytes(bytes: Buffer, at: number, haveBytes: number): number;
+  /** The payload's length and kind, once the header (from `at` in `bytes`) is complete. */
+  payload(bytes: Buffer, at: number): { bytes: number; kind: ByteKind };
 }
 
 type FrameState = 'header' | 'payload';
@@ -100,6 +112,7 @@ type FrameState = 'header' | 'payload';
 /** Frames of a header (framing) and a payload (of the kind the format gives). */
 class FrameParser implements StreamParser {
   private state: FrameState = 'header';
+  /** A header split across chunks is gathered here; one whole in its chunk is read where it is. */
   private readonly header: Buffer;
   private headerHaveBytes = 0;
   private payloadLeftBytes = 0;
@@ -117,19 +130,30 @@ class FrameParser implements StreamParser {
   }
 
   private readHeader(chunk: Buffer, offset: number): number {
-    const wantedBytes = this.format.headerBytes(this.header, this.headerHaveBytes) - this.headerHaveBytes;
-    const takenBytes = Math.min(wantedBytes, chunk.length - offset);
+    const available = chunk.length - offset;
+    if (this.headerHaveBytes === 0) {
+      const wholeBytes = this.format.headerBytes(chunk, offset, available);
+      if (wholeBytes <= available && this.format.headerBytes(chunk, offset, wholeBytes) === wholeBytes) {
+        this.tally.add('framing', wholeBytes);
+        this.startPayload(chunk, offset);
+        return offset + wholeBytes;
+      }
+    }
+    const wantedBytes = this.format.headerBytes(this.header, 0, this.headerHaveBytes) - this.headerHaveBytes;
+    const takenBytes = Math.min(wantedBytes, available);
     chunk.copy(this.header, this.headerHaveBytes, offset, offset + takenBytes);
     this.headerHaveBytes += takenBytes;
     this.tally.add('framing', takenBytes);
     // A WebSocket header tells its full length only after its first two bytes: check again.
-    if (this.headerHaveBytes === this.format.headerBytes(this.header, this.headerHaveBytes)) this.startPayload();
+    if (this.headerHaveBytes === this.format.headerBytes(this.header, 0, this.headerHaveBytes)) {
+      this.headerHaveBytes = 0;
+      this.startPayload(this.header, 0);
+    }
     return offset + takenBytes;
   }
 
-  private startPayload(): void {
-    const { bytes, kind } = this.format.payload(this.header);
-    this.headerHaveBytes = 0;
+  private startPayload(header: Buffer, at: number): void {
+    const { bytes, kind } = this.format.payload(header, at);
     this.payloadLeftBytes = bytes;
     this.payloadKind = kind;
     if (bytes > 0) this.state = 'payload';
@@ -148,8 +172,8 @@ class FrameParser implements StreamParser {
 const TCP_FRAME_FORMAT: FrameFormat = {
   maxHeaderBytes: TCP_HEADER_BYTES,
   headerBytes: () => TCP_HEADER_BYTES,
-  payload(header) {
-    const word = header.readUInt32BE(0);
+  payload(header, at) {
+    const word = header.readUInt32BE(at);
     const control = word >= TCP_CONTROL_FLAG;
     return { bytes: control ? word - TCP_CONTROL_FLAG : word, kind: control ? 'setup' : 'payload' };
   },
@@ -176,21 +200,21 @@ class WebSocketFrameFormat implements FrameFormat {
 
   constructor(private readonly direction: Direction) {}
 
-  headerBytes(header: Buffer, haveBytes: number): number {
+  headerBytes(header: Buffer, at: number, haveBytes: number): number {
     if (haveBytes < WS_BASE_HEADER_BYTES) return WS_BASE_HEADER_BYTES;
-    const length7 = header.readUInt8(1) & 0x7f;
+    const second = header[at + 1]!;
+    const length7 = second & 0x7f;
     const extendedBytes = length7 === WS_LENGTH_16 ? 2 : length7 === WS_LENGTH_64 ? 8 : 0;
-    const masked = (header.readUInt8(1) & 0x80) !== 0;
-    return WS_BASE_HEADER_BYTES + extendedBytes + (masked ? WS_MASK_BYTES : 0);
+    return WS_BASE_HEADER_BYTES + extendedBytes + ((second & 0x80) !== 0 ? WS_MASK_BYTES : 0);
   }
 
-  payload(header: Buffer): { bytes: number; kind: ByteKind } {
-    const length7 = header.readUInt8(1) & 0x7f;
+  payload(header: Buffer, at: number): { bytes: number; kind: ByteKind } {
+    const length7 = header[at + 1]! & 0x7f;
     let bytes = length7;
-    if (length7 === WS_LENGTH_16) bytes = header.readUInt16BE(2);
+    if (length7 === WS_LENGTH_16) bytes = header.readUInt16BE(at + 2);
     // Exact up to 2^53 bytes, far beyond any frame a peer could send.
-    if (length7 === WS_LENGTH_64) bytes = Number(header.readBigUInt64BE(2));
-    return { bytes, kind: this.kindOf(header.readUInt8(0) & 0x0f) };
+    if (length7 === WS_LENGTH_64) bytes = Number(header.readBigUInt64BE(at + 2));
+    return { bytes, kind: this.kindOf(header[at]! & 0x0f) };
   }
 
   private kindOf(opcode: number): ByteKind {
@@ -204,77 +228,8 @@ class WebSocketFrameFormat implements FrameFormat {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP/1.1: heads, and bodies framed by Content-Length, chunked encoding or the connection's end.
+// HTTP/1.1 (the parser is wire/http1.ts): what each part of an exchange is, by its purpose.
 // ---------------------------------------------------------------------------------------------
-
-/** Collects one line across chunks; its text (latin1, as HTTP heads are octets) has no CR/LF. */
-class LineReader {
-  private parts: Buffer[] = [];
-
-  /** Takes bytes up to and including the next LF; the line once that LF arrived. */
-  read(chunk: Buffer, offset: number): { next: number; line: string | undefined } {
-    const lf = chunk.indexOf(LF, offset);
-    const next = lf === -1 ? chunk.length : lf + 1;
-    // A copy: the caller may reuse a written buffer before the line ends.
-    this.parts.push(Buffer.from(chunk.subarray(offset, next)));
-    if (lf === -1) return { next, line: undefined };
-    const text = Buffer.concat(this.parts).toString('latin1');
-    this.parts = [];
-    const withoutLf = text.slice(0, -1);
-    return { next, line: withoutLf.endsWith('\r') ? withoutLf.slice(0, -1) : withoutLf };
-  }
-}
-
-interface HttpHead {
-  startLine: string;
-  /** Lower-case names; repeated fields joined with ", ". */
-  headers: Map<string, string>;
-}
-
-function parseHead(lines: readonly string[]): HttpHead {
-  const [startLine = '', ...fieldLines] = lines;
-  const headers = new Map<string, string>();
-  for (const line of fieldLines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const earlier = headers.get(name);
-    headers.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
-  }
-  return { startLine, headers };
-}
-
-/** Reads a message head (start line, field lines, blank line) across chunks. */
-class HeadReader {
-  private readonly line = new LineReader();
-  private lines: string[] = [];
-
-  /** Returns where it stopped and, once the blank line arrived, the head. */
-  read(chunk: Buffer, offset: number): { next: number; head: HttpHead | undefined } {
-    let next = offset;
-    while (next < chunk.length) {
-      const { next: lineEnd, line } = this.line.read(chunk, next);
-      next = lineEnd;
-      if (line === undefined) break;
-      if (line !== '') {
-        this.lines.push(line);
-      } else if (this.lines.length > 0) {
-        const head = parseHead(this.lines);
-        this.lines = [];
-        return { next, head };
-      } // else: an empty line before a start line, which RFC 9112 §2.2 says to ignore
-    }
-    return { next, head: undefined };
-  }
-}
-
-/** Receives a body's content (chunked encoding already taken off) and classifies it. */
-interface BodySink {
-  content(bytes: Buffer): void;
-  /** The body is complete. */
-  end?(): void;
-}
 
 /** A body whose every byte is of one kind. */
 class KindSink implements BodySink {
@@ -289,6 +244,8 @@ class KindSink implements BodySink {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** The answer to a poll that found nothing new. */
+const EMPTY_POLL = Buffer.from('{"messages":[]}', 'latin1');
 
 /**
  * The summed UTF-8 lengths of a poll answer's `data` strings, or undefined when the body is no
@@ -297,6 +254,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * standing for 1 invalid one).
  */
 function pollPayloadBytes(body: Buffer): number | undefined {
+  if (body.length === EMPTY_POLL.length && body.equals(EMPTY_POLL)) return 0;
   let parsed: unknown;
   try {
     parsed = JSON.parse(strictUtf8.decode(body));
@@ -331,7 +289,8 @@ class PollBodySink implements BodySink {
   }
 
   end(): void {
-    const payloadBytes = pollPayloadBytes(Buffer.concat(this.parts, this.bodyBytes));
+    const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bodyBytes);
+    const payloadBytes = pollPayloadBytes(body);
     if (payloadBytes === undefined) return;
     this.tally.move('headers', 'framing', this.bodyBytes - payloadBytes);
     this.tally.move('headers', 'payload', payloadBytes);
@@ -420,156 +379,6 @@ class SseBodySink implements BodySink {
   }
 }
 
-interface BodyReader {
-  readonly done: boolean;
-  consume(chunk: Buffer, offset: number): number;
-}
-
-/** A body of known length (0: none; Infinity: until the connection closes). */
-class LengthBody implements BodyReader {
-  constructor(
-    private leftBytes: number,
-    private readonly sink: BodySink,
-  ) {}
-
-  get done(): boolean {
-    return this.leftBytes === 0;
-  }
-
-  consume(chunk: Buffer, offset: number): number {
-    const end = offset + Math.min(this.leftBytes, chunk.length - offset);
-    this.sink.content(chunk.subarray(offset, end));
-    this.leftBytes -= end - offset;
-    return end;
-  }
-}
-
-type ChunkedState = 'size-line' | 'data' | 'data-crlf' | 'trailer' | 'done';
-
-/** A chunked body: size lines, CRLFs, the last chunk and trailers are `framingKind`; chunk data goes to the sink. */
-class ChunkedBody implements BodyReader {
-  private state: ChunkedState = 'size-line';
-  private dataLeftBytes = 0;
-  private readonly line = new LineReader();
-
-  constructor(
-    private readonly tally: Tally,
-    private readonly framingKind: ByteKind,
-    private readonly sink: BodySink,
-  ) {}
-
-  get done(): boolean {
-    return this.state === 'done';
-  }
-
-  consume(chunk: Buffer, offset: number): number {
-    if (this.state === 'data') return this.readData(chunk, offset);
-    const { next, line } = this.line.read(chunk, offset);
-    this.tally.add(this.framingKind, next - offset);
-    if (line !== undefined) this.endLine(line);
-    return next;
-  }
-
-  private readData(chunk: Buffer, offset: number): number {
-    const end = offset + Math.min(this.dataLeftBytes, chunk.length - offset);
-    this.sink.content(chunk.subarray(offset, end));
-    this.dataLeftBytes -= end - offset;
-    if (this.dataLeftBytes === 0) this.state = 'data-crlf';
-    return end;
-  }
-
-  private endLine(line: string): void {
-    switch (this.state) {
-      case 'size-line': {
-        const sizeBytes = Number.parseInt(line, 16); // stops at a chunk extension (";...")
-        this.dataLeftBytes = Number.isNaN(sizeBytes) ? 0 : sizeBytes;
-        this.state = this.dataLeftBytes > 0 ? 'data' : 'trailer';
-        return;
-      }
-      case 'data-crlf':
-        this.state = 'size-line';
-        return;
-      case 'trailer':
-        if (line === '') this.state = 'done';
-        return;
-    }
-  }
-}
-
-type BodyLength = number | 'chunked';
-
-/** How a message's head frames its body: chunked, Content-Length, or undefined (neither). */
-function framedBodyLength(headers: Map<string, string>): BodyLength | undefined {
-  const codings = headers.get('transfer-encoding');
-  if (codings !== undefined) return /(?:^|,)\s*chunked\s*$/i.test(codings) ? 'chunked' : undefined;
-  const length = headers.get('content-length');
-  return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
-}
-
-/** What one side decides once a head is complete. */
-interface MessagePlan {
-  headKind: ByteKind;
-  bodyLength: BodyLength;
-  /** The kind of chunked encoding's own bytes. */
-  chunkFramingKind: ByteKind;
-  sink: BodySink;
-}
-
-/** The request or the response side of the HTTP exchanges of a connection. */
-interface HttpSide {
-  onHead(head: HttpHead): MessagePlan;
-  onMessageEnd(): void;
-}
-
-/** HTTP/1.1 messages of one direction, one after the other (keep-alive). */
-class HttpMessageParser implements StreamParser {
-  private readonly headReader = new HeadReader();
-  private headBytes = 0;
-  private body: BodyReader | undefined;
-  private sink: BodySink | undefined;
-
-  constructor(
-    private readonly tally: Tally,
-    private readonly side: HttpSide,
-  ) {}
-
-  consume(chunk: Buffer, offset: number): number {
-    return this.body === undefined ? this.readHead(chunk, offset) : this.readBody(this.body, chunk, offset);
-  }
-
-  private readHead(chunk: Buffer, offset: number): number {
-    const { next, head } = this.headReader.read(chunk, offset);
-    // Headers until the head is complete and tells what the exchange is for.
-    this.tally.add('headers', next - offset);
-    this.headBytes += next - offset;
-    if (head !== undefined) this.startBody(head);
-    return next;
-  }
-
-  private startBody(head: HttpHead): void {
-    const plan = this.side.onHead(head);
-    this.tally.move('headers', plan.headKind, this.headBytes);
-    this.headBytes = 0;
-    this.sink = plan.sink;
-    this.body = plan.bodyLength === 'chunked' ? new ChunkedBody(this.tally, plan.chunkFramingKind, plan.sink) : new LengthBody(plan.bodyLength, plan.sink);
-    this.endMessageIfDone(this.body);
-  }
-
-  private readBody(body: BodyReader, chunk: Buffer, offset: number): number {
-    const next = body.consume(chunk, offset);
-    this.endMessageIfDone(body);
-    return next;
-  }
-
-  private endMessageIfDone(body: BodyReader): void {
-    if (!body.done) return;
-    this.sink?.end?.();
-    this.body = undefined;
-    this.sink = undefined;
-    this.side.onMessageEnd();
-  }
-}
-
 /** What an exchange is for, from its request's method and path (and Upgrade header). */
 type Purpose = 'message' | 'poll' | 'stream' | 'setup' | 'upgrade' | 'other';
 
@@ -614,12 +423,16 @@ const REQUEST_BODY_KIND: Record<Purpose, ByteKind> = {
 
 /** The path of a request target, as the servers route it (query string ignored). */
 function pathOf(target: string): string {
-  const base = 'http://localhost';
+  if (target.startsWith('/')) {
+    const query = target.indexOf('?');
+    return query === -1 ? target : target.slice(0, query);
+  }
+  const base = 'http://localhost'; // absolute-form, or no path at all
   return URL.canParse(target, base) ? new URL(target, base).pathname : target;
 }
 
-function purposeOf(method: string, path: string, headers: Map<string, string>): Purpose {
-  if (method === 'GET' && /\bwebsocket\b/i.test(headers.get('upgrade') ?? '')) return 'upgrade';
+function purposeOf(method: string, path: string, head: HttpHead): Purpose {
+  if (method === 'GET' && /\bwebsocket\b/i.test(head.header('upgrade') ?? '')) return 'upgrade';
   const route = `${method} ${path}`;
   if (route === `POST ${ROUTES.messages}`) return 'message';
   if (route === `GET ${ROUTES.messages}`) return 'poll';
@@ -635,12 +448,12 @@ class RequestSide implements HttpSide {
   ) {}
 
   onHead(head: HttpHead): MessagePlan {
-    const [method = '', target = ''] = head.startLine.split(' ');
-    const purpose = purposeOf(method, pathOf(target), head.headers);
+    const { method, target } = head.request;
+    const purpose = purposeOf(method, pathOf(target), head);
     this.exchanges.push({ purpose, method });
     return {
       headKind: HEAD_KIND[purpose],
-      bodyLength: framedBodyLength(head.headers) ?? 0,
+      bodyLength: framedBodyLength(head) ?? 0,
       chunkFramingKind: chunkFramingKind(purpose),
       sink: new KindSink(this.tally, REQUEST_BODY_KIND[purpose]),
     };
@@ -678,12 +491,12 @@ class ResponseSide implements HttpSide {
   ) {}
 
   onHead(head: HttpHead): MessagePlan {
-    this.status = Number(head.startLine.split(' ')[1]);
+    this.status = head.status;
     const { purpose, method } = this.exchanges[0] ?? UNMATCHED_EXCHANGE;
-    const bodiless = method === 'HEAD' || this.status < 200 || this.status === 204 || this.status === 304;
+    const bodiless = bodilessResponse(method, this.status);
     return {
       headKind: HEAD_KIND[purpose],
-      bodyLength: bodiless ? 0 : (framedBodyLength(head.headers) ?? Number.POSITIVE_INFINITY),
+      bodyLength: bodiless ? 0 : (framedBodyLength(head) ?? Number.POSITIVE_INFINITY),
       chunkFramingKind: chunkFramingKind(purpose),
       sink: responseSink(this.tally, purpose, this.status),
     };

@@ -1,12 +1,14 @@
 /**
- * The HTTP side of a polling or SSE client: its own keep-alive connections (a browser keeps
- * a few per host), every socket tapped for the byte split, and the wirecost routes.
+ * The HTTP side of a polling or SSE client: a few keep-alive connections of its own (a browser
+ * keeps a few per host), every socket tapped for the byte split, and the wirecost routes.
+ * A request takes the first idle connection (the first are the ones already open; an idle one
+ * not yet open opens), else waits in the session's queue for whichever connection is done
+ * first: as a browser reuses its connections, a client whose requests never overlap keeps one,
+ * and no request waits behind a held poll or a stream.
  */
-import http from 'node:http';
-import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { ROUTES, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
-import { openTappedConnection, type ClientOptions, type ClientWire } from './transport-client.ts';
+import { ConnectionClosedError, HttpConnection, encodeRequest, type ResponseHandler } from './http-connection.ts';
+import type { ClientOptions, ClientWire } from './transport-client.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -24,62 +26,77 @@ export class HttpStatusError extends Error {
   }
 }
 
+const TEXT_BODY = 'Content-Type: text/plain; charset=utf-8\r\n';
+const JSON_BODY = 'Content-Type: application/json\r\n';
+
+/** Collects a whole response: its status and body bytes. */
+function collect(done: (status: number, body: Buffer) => void, failed: (error: Error) => void): ResponseHandler {
+  let first: Buffer | undefined;
+  let parts: Buffer[] | undefined;
+  return {
+    onData(bytes) {
+      if (first === undefined) first = Buffer.from(bytes);
+      else (parts ??= [first]).push(Buffer.from(bytes));
+    },
+    onEnd(status) {
+      done(status, parts !== undefined ? Buffer.concat(parts) : (first ?? EMPTY));
+    },
+    onError: failed,
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export class HttpSession {
-  readonly agent: http.Agent;
   clientId = '';
-  /** Aborts whatever is in flight when the client closes. */
+  private readonly connections: HttpConnection[];
+  /** Requests waiting for a connection, first come first served. */
+  private readonly waiting: { method: string; bytes: Buffer; handler: ResponseHandler }[] = [];
+  private readonly hostHeader: string;
+  /** Aborts the sessions's waits (a pause between polls) when the client closes. */
   private readonly aborter = new AbortController();
-  /** Every socket not yet closed, so close() can wait for them all. */
-  private readonly sockets = new Set<Socket>();
 
   /**
-   * `maxSockets`: two for a client (one may be held by a long poll or an SSE stream while a
+   * `connections`: two for a client (one may be held by a long poll or an SSE stream while a
    * message goes out); more for a session that sets up many clients at once.
    */
-  constructor(
-    private readonly options: ClientOptions,
-    wire: ClientWire,
-    maxSockets = 2,
-  ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
-    this.agent.createConnection = (connectOptions: http.ClientRequestArgs): Duplex => {
-      const socket = openTappedConnection(wire, 'http', {
-        host: connectOptions.host ?? options.host,
-        port: Number(connectOptions.port ?? options.port),
-        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-        noDelay: true,
-      });
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      return socket;
-    };
+  constructor(options: ClientOptions, wire: ClientWire, connections = 2) {
+    this.connections = Array.from({ length: connections }, () => new HttpConnection(options, wire, () => this.next()));
+    this.hostHeader = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   }
 
   /** `path` with this client's id (and more query parameters). */
   path(route: string, query: Record<string, string | number> = {}): string {
-    const params = new URLSearchParams({ client: this.clientId, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
-    return `${route}?${params.toString()}`;
+    let path = `${route}?client=${encodeURIComponent(this.clientId)}`;
+    for (const [name, value] of Object.entries(query)) path += `&${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`;
+    return path;
   }
 
-  /** Opens a request; the caller reads the response (used for streams and held polls). */
-  open(method: string, path: string, headers: http.OutgoingHttpHeaders = {}): http.ClientRequest {
-    return http.request({ agent: this.agent, host: this.options.host, port: this.options.port, method, path, headers, signal: this.aborter.signal });
+  /** Sends a request; `handler` hears its response as it comes (used for streams and held polls). */
+  exchange(method: string, path: string, handler: ResponseHandler, headerLines = '', body?: string): void {
+    const bytes = encodeRequest(method, path, this.hostHeader, headerLines, body);
+    const idle = this.waiting.length === 0 ? this.connections.find((connection) => !connection.busy) : undefined;
+    if (idle !== undefined) idle.request(method, bytes, handler);
+    else this.waiting.push({ method, bytes, handler });
+  }
+
+  /** A whole request and response, the body as bytes. */
+  fetchBytes(method: string, path: string, headerLines = '', body?: string): Promise<{ status: number; body: Buffer }> {
+    return new Promise((resolve, reject) =>
+      this.exchange(
+        method,
+        path,
+        collect((status, bytes) => resolve({ status, body: bytes }), reject),
+        headerLines,
+        body,
+      ),
+    );
   }
 
   /** A whole request and response. */
-  request(method: string, path: string, body?: string, contentType = 'text/plain; charset=utf-8'): Promise<HttpAnswer> {
-    return new Promise((resolve, reject) => {
-      const headers: http.OutgoingHttpHeaders = body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body, 'utf8') };
-      const req = this.open(method, path, headers);
-      req.once('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.once('error', reject);
-      });
-      req.once('error', reject);
-      req.end(body);
-    });
+  async request(method: string, path: string, body?: string, contentType: 'text' | 'json' = 'text'): Promise<HttpAnswer> {
+    const answer = await this.fetchBytes(method, path, body === undefined ? '' : contentType === 'json' ? JSON_BODY : TEXT_BODY, body);
+    return { status: answer.status, body: answer.body.toString('utf8') };
   }
 
   /** Registers a client; returns its id (a session that is one client keeps it as clientId). */
@@ -89,44 +106,51 @@ export class HttpSession {
     return (JSON.parse(answer.body) as { clientId: string }).clientId;
   }
 
+  /** Sends one message; the handler-free form of the hot path: `done` hears the status, `failed` an error. */
+  sendMessage(message: string, done: (status: number, body: Buffer) => void, failed: (error: Error) => void): void {
+    this.exchange('POST', this.path(ROUTES.messages), collect(done, failed), TEXT_BODY, message);
+  }
+
   async send(message: string): Promise<void> {
     const answer = await this.request('POST', this.path(ROUTES.messages), message);
     if (answer.status !== 202) throw new HttpStatusError(answer.status, answer.body, 'POST /messages');
   }
 
   async requestPush(request: PushRequest, clientId = this.clientId): Promise<void> {
-    const answer = await this.request('POST', `${ROUTES.push}?client=${encodeURIComponent(clientId)}`, JSON.stringify(request), 'application/json');
+    const answer = await this.request('POST', `${ROUTES.push}?client=${encodeURIComponent(clientId)}`, JSON.stringify(request), 'json');
     if (answer.status !== 202) throw new HttpStatusError(answer.status, answer.body, 'POST /push');
   }
 
   async requestBroadcast(request: BroadcastRequest): Promise<void> {
-    const answer = await this.request('POST', ROUTES.broadcast, JSON.stringify(request), 'application/json');
+    const answer = await this.request('POST', ROUTES.broadcast, JSON.stringify(request), 'json');
     if (answer.status !== 202) throw new HttpStatusError(answer.status, answer.body, 'POST /broadcast');
   }
 
-  /** Aborts what is in flight and closes every socket (the server forgets the client after its TTL). */
-  /** Destroys every socket: what is in flight fails, and the next request opens a new connection. */
+  /** Destroys every connection: what is in flight fails, and the next request opens a new connection. */
   dropConnections(): void {
-    for (const socket of this.sockets) socket.destroy();
+    for (const connection of this.connections) connection.drop();
   }
 
-  /** Pauses (or resumes) reading on every socket. */
+  /** Pauses (or resumes) reading on every connection. */
   pauseReading(paused: boolean): void {
-    for (const socket of this.sockets) {
-      if (paused) socket.pause();
-      else socket.resume();
-    }
+    for (const connection of this.connections) connection.pauseReading(paused);
   }
 
   get signal(): AbortSignal {
     return this.aborter.signal;
   }
 
+  /** Fails what is in flight and closes every connection (the server forgets the client after its TTL). */
   async close(): Promise<void> {
-    const closed = [...this.sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
     this.aborter.abort();
-    this.agent.destroy();
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all(closed);
+    for (const request of this.waiting.splice(0)) request.handler.onError(new ConnectionClosedError('the client is closed'));
+    await Promise.all(this.connections.map((connection) => connection.close()));
+  }
+
+  /** A connection is done: the first waiting request takes the first idle connection. */
+  private next(): void {
+    const idle = this.connections.find((connection) => !connection.busy);
+    const request = idle === undefined ? undefined : this.waiting.shift();
+    if (request !== undefined) idle!.request(request.method, request.bytes, request.handler);
   }
 }

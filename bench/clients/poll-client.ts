@@ -11,6 +11,8 @@ import { HttpTransportClient } from './http-transport-client.ts';
 import { countError } from './transport-client.ts';
 
 const RETRY_AFTER_ERROR_MS = 100;
+/** The answer to a poll that found nothing new (servers/poll-response.ts). */
+const EMPTY_POLL = Buffer.from('{"messages":[]}', 'utf8');
 
 abstract class PollClient extends HttpTransportClient {
   private lastId = 0;
@@ -45,11 +47,15 @@ abstract class PollClient extends HttpTransportClient {
   }
 
   private async pollOnce(): Promise<void> {
-    const answer = await this.session.request('GET', this.session.path(ROUTES.messages, { after: this.lastId }));
-    if (answer.status !== 200) throw new HttpStatusError(answer.status, answer.body, 'GET /messages');
+    const answer = await this.session.fetchBytes('GET', this.session.path(ROUTES.messages, { after: this.lastId }));
+    if (answer.status !== 200) throw new HttpStatusError(answer.status, answer.body.toString('utf8'), 'GET /messages');
     const receivedAtMs = clockNowMs();
-    const { messages } = JSON.parse(answer.body) as PollResponse;
     this.polls.total += 1;
+    if (answer.body.equals(EMPTY_POLL)) {
+      this.polls.empty += 1;
+      return;
+    }
+    const { messages } = JSON.parse(answer.body.toString('utf8')) as PollResponse;
     if (messages.length === 0) this.polls.empty += 1;
     for (const message of messages) {
       if (message.id <= this.lastId) continue; // delivered again after a lost answer: already seen

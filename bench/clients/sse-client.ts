@@ -3,7 +3,6 @@
  * When the stream ends or fails (not by close()), it reconnects with Last-Event-ID, so the
  * server resends whatever the client missed.
  */
-import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs } from '../../servers/contract.ts';
 import { HttpStatusError } from './http-session.ts';
@@ -51,27 +50,34 @@ export class SseClient extends HttpTransportClient {
   /** One stream, from request to its end. */
   private stream(opened: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const headers: http.OutgoingHttpHeaders = { Accept: 'text/event-stream' };
-      if (this.lastEventId !== '') headers['Last-Event-ID'] = this.lastEventId;
-      const req = this.session.open('GET', this.session.path(ROUTES.events), headers);
-      req.once('response', (res) => {
-        if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.once('end', () => reject(new HttpStatusError(res.statusCode ?? 0, Buffer.concat(chunks).toString(), 'GET /events')));
-          return;
-        }
-        opened();
-        const parser = new SseParser((event) => {
-          this.lastEventId = event.id;
-          this.onMessage(event.data, clockNowMs());
-        });
-        res.on('data', (chunk: Buffer) => parser.push(chunk));
-        res.once('end', () => resolve());
-        res.once('error', reject);
+      let headerLines = 'Accept: text/event-stream\r\n';
+      if (this.lastEventId !== '') headerLines += `Last-Event-ID: ${this.lastEventId}\r\n`;
+      let status = 0;
+      const refused: Buffer[] = [];
+      const parser = new SseParser((event) => {
+        this.lastEventId = event.id;
+        this.onMessage(event.data, clockNowMs());
       });
-      req.once('error', reject);
-      req.end();
+      this.session.exchange(
+        'GET',
+        this.session.path(ROUTES.events),
+        {
+          onHead: (code) => {
+            status = code;
+            if (status === 200) opened();
+          },
+          onData: (bytes) => {
+            if (status === 200) parser.push(bytes);
+            else refused.push(Buffer.from(bytes));
+          },
+          onEnd: () => {
+            if (status === 200) resolve();
+            else reject(new HttpStatusError(status, Buffer.concat(refused).toString('utf8'), 'GET /events'));
+          },
+          onError: reject,
+        },
+        headerLines,
+      );
     });
   }
 }

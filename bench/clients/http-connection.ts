@@ -1,0 +1,168 @@
+/**
+ * One keep-alive HTTP/1.1 connection of a driver client, on a raw socket: one request at a time
+ * (its owner queues the others, see http-session.ts), each written as one buffer, and responses are parsed by the same parser the
+ * byte accountant uses (wire/http1.ts). Made for load: no per-request objects beyond the
+ * request itself, no streams, no header objects unless asked for.
+ *
+ * A connection the server closes (or that fails) is opened again for the next request, as a
+ * browser's or Node's agent does; the request that was in flight on it fails.
+ */
+import type net from 'node:net';
+import { HttpMessageParser, NO_COUNTER, bodilessResponse, framedBodyLength, type HttpHead, type HttpSide, type MessagePlan } from '../wire/http1.ts';
+import { openTappedConnection, type ClientOptions, type ClientWire } from './transport-client.ts';
+
+/** What the caller of a request hears: the response's head, its body bytes (chunked encoding taken off), its end or an error. */
+export interface ResponseHandler {
+  onHead?(status: number, head: HttpHead): void;
+  onData?(bytes: Buffer): void;
+  onEnd(status: number): void;
+  onError(error: Error): void;
+}
+
+interface PendingRequest {
+  method: string;
+  bytes: Buffer;
+  handler: ResponseHandler;
+}
+
+export class ConnectionClosedError extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+/** The request line, Host, the extra header lines (each ending in CRLF) and the body, as one buffer. */
+export function encodeRequest(method: string, path: string, hostHeader: string, headerLines: string, body?: string): Buffer {
+  if (body === undefined) return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${headerLines}\r\n`, 'latin1');
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${headerLines}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`;
+  const bytes = Buffer.allocUnsafe(head.length + Buffer.byteLength(body, 'utf8'));
+  bytes.write(head, 0, 'latin1');
+  bytes.write(body, head.length, 'utf8');
+  return bytes;
+}
+
+export class HttpConnection implements HttpSide {
+  private socket: net.Socket | undefined;
+  private parser: HttpMessageParser | undefined;
+  private inFlight: PendingRequest | undefined;
+  private status = 0;
+  /** The response in flight has no length: it ends when the connection does. */
+  private untilClose = false;
+  /** The server said `Connection: close`: the next request needs a new connection. */
+  private closeAfterResponse = false;
+  private paused = false;
+  private closed = false;
+  /** Sockets not yet closed, so close() can wait for them. */
+  private readonly open = new Set<net.Socket>();
+
+  /** `idle` is called whenever the connection is done with a request and has no other. */
+  constructor(
+    private readonly options: ClientOptions,
+    private readonly wire: ClientWire,
+    private readonly idle: () => void,
+  ) {}
+
+  /** Whether a request is in flight. */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** Sends a request (`bytes` from encodeRequest) on this idle connection; its handler hears the response. */
+  request(method: string, bytes: Buffer, handler: ResponseHandler): void {
+    if (this.closed) {
+      handler.onError(new ConnectionClosedError('the client is closed'));
+      return;
+    }
+    if (this.inFlight !== undefined) throw new Error('HttpConnection: a request is already in flight');
+    this.inFlight = { method, bytes, handler };
+    (this.socket ?? this.connect()).write(bytes);
+  }
+
+  /** Destroys the connection: what is in flight fails; the next request opens a new one. */
+  drop(): void {
+    this.socket?.destroy();
+  }
+
+  pauseReading(paused: boolean): void {
+    this.paused = paused;
+    if (paused) this.socket?.pause();
+    else this.socket?.resume();
+  }
+
+  /** Fails what is in flight and waiting, and closes the connection; resolves once its sockets are closed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const closing = [...this.open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+    for (const socket of this.open) socket.destroy();
+    const request = this.inFlight;
+    this.inFlight = undefined;
+    request?.handler.onError(new ConnectionClosedError('the client is closed'));
+    await Promise.all(closing);
+  }
+
+  // HttpSide: the parser's view of the responses.
+
+  onHead(head: HttpHead): MessagePlan {
+    this.status = head.status;
+    const request = this.inFlight;
+    this.closeAfterResponse = /\bclose\b/i.test(head.header('connection') ?? '');
+    request?.handler.onHead?.(this.status, head);
+    const length = bodilessResponse(request?.method ?? 'GET', this.status) ? 0 : (framedBodyLength(head) ?? Number.POSITIVE_INFINITY);
+    this.untilClose = length === Number.POSITIVE_INFINITY;
+    return { headKind: 'headers', bodyLength: length, chunkFramingKind: 'framing', sink: this.bodySink };
+  }
+
+  onMessageEnd(): void {
+    if (this.status < 200) return; // an informational response: the final one follows
+    const request = this.inFlight;
+    this.inFlight = undefined;
+    if (this.closeAfterResponse) this.retireSocket();
+    request?.handler.onEnd(this.status);
+    if (this.inFlight === undefined) this.idle();
+  }
+
+  private readonly bodySink = {
+    content: (bytes: Buffer): void => this.inFlight?.handler.onData?.(bytes),
+  };
+
+  private connect(): net.Socket {
+    const socket = openTappedConnection(this.wire, 'http', {
+      host: this.options.host,
+      port: this.options.port,
+      ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+      noDelay: true,
+    });
+    const parser = new HttpMessageParser(NO_COUNTER, this);
+    this.socket = socket;
+    this.parser = parser;
+    this.open.add(socket);
+    if (this.paused) socket.pause();
+    socket.on('data', (chunk: Buffer) => {
+      if (this.parser === parser) parser.feed(chunk, () => this.parser !== parser);
+    });
+    socket.on('error', () => {}); // 'close' follows and fails what was in flight
+    socket.once('close', () => {
+      this.open.delete(socket);
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.parser = undefined;
+      const request = this.inFlight;
+      if (request === undefined) return;
+      this.inFlight = undefined;
+      if (this.untilClose && this.status >= 200) request.handler.onEnd(this.status);
+      else request.handler.onError(new ConnectionClosedError('the connection closed before the response was complete'));
+      this.untilClose = false;
+      if (!this.closed && this.inFlight === undefined) this.idle();
+    });
+    return socket;
+  }
+
+  /** The server will close this connection: forget it, so the next request opens another. */
+  private retireSocket(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.parser = undefined;
+    socket?.end();
+  }
+}
