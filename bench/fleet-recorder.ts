@@ -5,7 +5,7 @@
  */
 import { ECHO_PREFIX, decodeEchoSeq, decodeServerEvent } from '../servers/contract.ts';
 import type { ClientWire, PollCounts } from './clients/transport-client.ts';
-import { countError } from './clients/transport-client.ts';
+import { countError, messageHead } from './clients/transport-client.ts';
 import { SequenceTracker, summarizeDelivery } from './delivery.ts';
 import { encodeHistogram, newHistogram, recordMs } from './latency.ts';
 import type { Delivery, RunConfig } from './result.ts';
@@ -81,7 +81,8 @@ export class FleetRecorder {
   }
 
   /** Accounts for one message a client received. */
-  receive(record: ClientRecord, text: string, receivedAtMs: number): Received {
+  receive(record: ClientRecord, message: string | Buffer, receivedAtMs: number): Received {
+    const text = messageHead(message);
     const inWindow = receivedAtMs >= this.window.startMs && receivedAtMs <= this.window.endMs;
     if (text.startsWith(ECHO_PREFIX) || this.config.scenario === 'echo') {
       const seq = decodeEchoSeq(text);

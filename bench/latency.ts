@@ -10,8 +10,12 @@ const HIGHEST_MICROS = 3_600_000_000;
 
 export type LatencyHistogram = hdr.Histogram;
 
+/**
+ * A histogram to record into: 32-bit counters in a flat array (about 100 KB), which records
+ * several times faster than the packed kind; the encoding is the same either way.
+ */
 export function newHistogram(): LatencyHistogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_MICROS, numberOfSignificantValueDigits: 3, bitBucketSize: 'packed' });
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_MICROS, numberOfSignificantValueDigits: 3, bitBucketSize: 32 });
 }
 
 /** Records a latency given in milliseconds (clamped to the histogram's range). */

@@ -78,17 +78,33 @@ export function decodeServerEvent(message: string): ServerEvent | undefined {
 // reply from any echo server that quotes the message can be matched to its request.
 // ---------------------------------------------------------------------------------------------
 
+/** The padding of the last size asked for: a driver sends many messages of one size. */
+let paddingCache = { sizeBytes: -1, padding: '' };
+
 export function encodeEchoMessage(seq: number, sizeBytes: number): string {
   const head = String(seq);
+  if (paddingCache.sizeBytes !== sizeBytes) paddingCache = { sizeBytes, padding: 'x'.repeat(Math.max(0, sizeBytes)) };
   const padding = sizeBytes - head.length - 1;
-  return padding >= 0 ? `${head} ${'x'.repeat(padding)}` : head;
+  return padding >= 0 ? `${head} ${paddingCache.padding.slice(0, padding)}` : head;
 }
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const SPACE_CODE = 0x20;
 
 /** The sequence number of an echo message quoted anywhere in a reply, or undefined. */
 export function decodeEchoSeq(reply: string): number | undefined {
-  const body = reply.startsWith(ECHO_PREFIX) ? reply.slice(ECHO_PREFIX.length) : reply;
-  const match = /^(\d+)(?: |$)/.exec(body);
-  return match === null ? undefined : Number(match[1]);
+  const start = reply.startsWith(ECHO_PREFIX) ? ECHO_PREFIX.length : 0;
+  let seq = 0;
+  let index = start;
+  for (; index < reply.length && index - start < 16; index++) {
+    const code = reply.charCodeAt(index);
+    if (code === SPACE_CODE) break;
+    if (code < DIGIT_0 || code > DIGIT_9) return undefined;
+    seq = seq * 10 + (code - DIGIT_0);
+  }
+  if (index === start || (index < reply.length && reply.charCodeAt(index) !== SPACE_CODE)) return undefined;
+  return seq;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,9 +21,11 @@ export type TcpFrame =
   /** A frame whose payload was over the decoder's limit: its bytes are skipped, not kept. */
   | { kind: 'too-large'; control: boolean; length: number };
 
+const NOTHING = Buffer.alloc(0);
+
 /** Splits a byte stream into frames; a frame over `maxPayloadBytes` is skipped and reported. */
 export class TcpFrameDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  private buffered: Buffer = NOTHING;
   private skipping = 0;
 
   constructor(private readonly maxPayloadBytes: number) {}
@@ -60,7 +62,7 @@ export class TcpFrameDecoder {
       frames.push({ kind: control ? 'control' : 'message', payload: data.subarray(start, start + length) });
       offset = start + length;
     }
-    this.buffered = offset >= data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
+    this.buffered = offset >= data.length ? NOTHING : Buffer.from(data.subarray(offset));
     return frames;
   }
 }

@@ -1,6 +1,6 @@
 /** Shared by the integration tests: real server processes on port 0 and real clients. */
 import { createClient } from '../bench/clients/index.ts';
-import type { ClientOptions, TransportClient } from '../bench/clients/transport-client.ts';
+import { messageText, type ClientOptions, type TransportClient } from '../bench/clients/transport-client.ts';
 import { ServerProcess } from '../bench/server-process.ts';
 import type { TransportName } from '../servers/contract.ts';
 
@@ -30,8 +30,8 @@ export class RecordingClient {
   private waiters: { count: number; resolve: () => void }[] = [];
 
   constructor(readonly client: TransportClient) {
-    client.onMessage = (text, receivedAtMs) => {
-      this.received.push({ text, receivedAtMs });
+    client.onMessage = (message, receivedAtMs) => {
+      this.received.push({ text: messageText(message), receivedAtMs });
       this.waiters = this.waiters.filter((waiter) => {
         if (this.received.length < waiter.count) return true;
         waiter.resolve();

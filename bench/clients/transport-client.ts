@@ -4,8 +4,28 @@ import net from 'node:net';
 import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
 import { ConnectionAccountant, emptyWireBytes, tapSocket, type WireBytes, type WireProtocol } from '../wire.ts';
 
-/** Called for every message the client receives, with clockNowMs() at receipt. */
-export type MessageListener = (text: string, receivedAtMs: number) => void;
+/**
+ * Called for every message the client receives, with clockNowMs() at receipt. A message is
+ * UTF-8 text: WebSocket and TCP clients hand over its bytes as they came (decoding every
+ * message would cost the driver more than it needs: see messageHead), HTTP clients the text
+ * they decoded anyway.
+ */
+export type MessageListener = (message: string | Buffer, receivedAtMs: number) => void;
+
+/** A received message as text. */
+export function messageText(message: string | Buffer): string {
+  return typeof message === 'string' ? message : message.toString('utf8');
+}
+
+/** Characters of a message's start enough to read any envelope (an echo's or a server event's sequence number). */
+const HEAD_CHARS = 64;
+
+/** The start of a message, as text: what the driver reads of each message it receives. */
+export function messageHead(message: string | Buffer): string {
+  if (typeof message === 'string') return message;
+  // latin1 maps each byte to one character: the ASCII envelope reads the same, and nothing is decoded past it
+  return message.toString('latin1', 0, Math.min(HEAD_CHARS, message.length));
+}
 
 export interface ClientOptions {
   host: string;
@@ -20,6 +40,11 @@ export interface ClientOptions {
   localAddress?: string;
   /** Keep the first this-many bytes each way of the client's first connection (see WireCapture). */
   captureBytes?: number;
+  /**
+   * false: the sockets are not tapped, and no byte is split (the driver benchmark's measure of
+   * what the accounting costs; never in a run whose bytes are reported).
+   */
+  tap?: boolean;
 }
 
 /** The first bytes of one connection, each way, as the tap saw them. */
@@ -71,6 +96,8 @@ export interface ClientWire {
   capture?: WireCapture;
   /** Bytes the sockets themselves reported (bytesWritten/bytesRead at close), to check the split against. */
   socketBytes: { up: number; down: number };
+  /** Whether the client's sockets are tapped (see ClientOptions.tap). */
+  tapped: boolean;
 }
 
 export interface PollCounts {
@@ -162,7 +189,7 @@ export abstract class ClientBase {
 }
 
 export function newClientWire(options: ClientOptions): ClientWire {
-  const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 } };
+  const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 }, tapped: options.tap !== false };
   if (options.captureBytes !== undefined && options.captureBytes > 0) wire.capture = new WireCapture(options.captureBytes);
   return wire;
 }
@@ -171,10 +198,12 @@ export function newClientWire(options: ClientOptions): ClientWire {
 export function openTappedConnection(wire: ClientWire, protocol: WireProtocol, options: net.NetConnectOpts): net.Socket {
   const socket = net.connect(options);
   const first = wire.connectionsOpened === 0;
-  tapSocket(
-    socket,
-    first && wire.capture !== undefined ? new CapturingAccountant(protocol, wire.bytes, wire.capture) : new ConnectionAccountant(protocol, wire.bytes),
-  );
+  if (wire.tapped) {
+    tapSocket(
+      socket,
+      first && wire.capture !== undefined ? new CapturingAccountant(protocol, wire.bytes, wire.capture) : new ConnectionAccountant(protocol, wire.bytes),
+    );
+  }
   wire.connectionsOpened += 1;
   socket.once('close', () => {
     wire.socketBytes.up += socket.bytesWritten;
