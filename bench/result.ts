@@ -220,8 +220,11 @@ export interface Results {
   runs: RunResult[];
   /** One capture per transport (from its first completed run). */
   samples: WireSample[];
-  /** What a real browser sent (bench/browser/ writes more: the exchanges and frames), or why it was not measured. */
-  browser?: BrowserFigures | { skipped: string };
+  /**
+   * What a real browser sent (bench/browser/ writes more: the exchanges and frames); or why it
+   * was not measured (skipped: chromium absent); or the error of a measurement that failed.
+   */
+  browser?: BrowserFigures | { skipped: string } | { failed: string };
   /** Per-message CPU cost of each transport's code path (bench/micro/). */
   micro?: MicroResults;
   /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */

@@ -194,6 +194,15 @@ describe('report: Kaazing table', () => {
     assert.match(markdown, /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/);
   });
 
+  it('says the real-browser measurement failed, with its error, at the top and in the Kaazing section; a skipped one is not measured', () => {
+    const failed = renderMarkdown({ ...q3, browser: { failed: 'page.goto: Timeout 15000ms exceeded' } });
+    assert.match(failed, /^\*\*The real-browser measurement FAILED: page\.goto: Timeout 15000ms exceeded\*\*$/m);
+    assert.match(failed, /^\*\*Real browser: the measurement FAILED: page\.goto: Timeout 15000ms exceeded\*\*$/m);
+    const skipped = renderMarkdown({ ...q3, browser: { skipped: 'chromium is not installed at /usr/bin/chromium' } });
+    assert.doesNotMatch(skipped, /FAILED/);
+    assert.match(skipped, /Real browser: not measured in this run \(chromium is not installed at \/usr\/bin\/chromium\)\./);
+  });
+
   it('fills the real-browser column when the results carry a browser', () => {
     const withBrowser = {
       ...structuredClone(q3),
