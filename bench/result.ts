@@ -83,6 +83,8 @@ export interface NetworkEmulation {
   bandwidthBitsPerSecond: number;
   /** relay: what the relay itself added to a round trip at a round-trip time of 0 (measured, median). */
   relayOverheadMs?: number;
+  /** relay: how many round trips relayOverheadMs took the median of, through the relay (and as many direct). */
+  relayOverheadSamples?: number;
 }
 
 /**
