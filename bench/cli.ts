@@ -211,15 +211,20 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
 const MICRO_TIME_MS_PER_CASE: Partial<Record<SuiteName, number>> = { default: 100, quick: 20 };
 
 /** What a real browser sends, measured where the suite has polling or WebSocket runs to set it beside. */
-async function measureBrowserFor(runs: RunConfig[]): Promise<BrowserOutcome> {
+export async function measureBrowserFor(runs: RunConfig[], measure: () => Promise<BrowserOutcome> = measureBrowser): Promise<BrowserOutcome> {
   if (!runs.some((run) => run.transport === 'short-poll' || run.transport === 'websocket'))
     return { skipped: 'no short-poll or websocket run to set it beside' };
   process.stderr.write('bench: measuring what a real browser sends...\n');
-  const outcome = await measureBrowser().catch((error: unknown) => ({
-    skipped: `the measurement failed: ${error instanceof Error ? error.message : String(error)}`,
-  }));
+  const outcome = await measure().catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
   if ('skipped' in outcome) process.stderr.write(`bench: real browser skipped: ${outcome.skipped}\n`);
+  if ('failed' in outcome) process.stderr.write(`bench: the real-browser measurement FAILED: ${outcome.failed}\n`);
   return outcome;
+}
+
+/** The bench's exit status: 1 when a run or the real-browser measurement failed, else 0. */
+export function exitStatus(results: Pick<Results, 'runs' | 'browser'>): number {
+  const failed = results.runs.some((run) => run.state === 'failed') || (results.browser !== undefined && 'failed' in results.browser);
+  return failed ? 1 : 0;
 }
 
 /**
@@ -331,7 +336,8 @@ export async function main(args: string[]): Promise<number> {
   process.stdout.write(`${summaryTable(results)}\n\nresults: ${resultsPath}\nreport:  ${reportPath}\n`);
   const failed = results.runs.filter((run) => run.state === 'failed').length;
   if (failed > 0) process.stderr.write(`bench: ${failed} of ${results.runs.length} runs failed (see results.json)\n`);
-  return failed > 0 ? 1 : 0;
+  if (results.browser !== undefined && 'failed' in results.browser) process.stderr.write('bench: the real-browser measurement failed (see results.json)\n');
+  return exitStatus(results);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/cli.ts')) {

@@ -22,7 +22,7 @@ import {
   type RunResult,
   type WireSample,
 } from './result.ts';
-import { DelayRelay, measureRelayOverheadMs } from './relay.ts';
+import { DelayRelay, measureRelayOverhead } from './relay.ts';
 import { runExceedsLimits } from './limits.ts';
 import { ServerProcess } from './server-process.ts';
 import { runId } from './scenarios.ts';
@@ -158,8 +158,8 @@ async function shapeLink(config: RunConfig, server: { host: string; port: number
   const shape = { rttMs: config.rttMs, bandwidthBitsPerSecond: config.bandwidthBitsPerSecond };
   // a network cut needs the relay, whatever the link
   if (shape.rttMs === 0 && shape.bandwidthBitsPerSecond === 0 && config.fault !== 'network-cut') return { emulation: { method: 'direct', ...shape } };
-  const relayOverheadMs = await measureRelayOverheadMs();
-  return { emulation: { method: 'relay', ...shape, relayOverheadMs }, relay: await DelayRelay.start(server, shape) };
+  const overhead = await measureRelayOverhead();
+  return { emulation: { method: 'relay', ...shape, ...overhead }, relay: await DelayRelay.start(server, shape) };
 }
 
 async function measure(

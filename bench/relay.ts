@@ -157,26 +157,37 @@ export class DelayRelay {
   }
 }
 
+/** Round trips timed each way (through the relay, and direct) to measure what the relay adds. */
+export const RELAY_OVERHEAD_SAMPLES = 200;
+
+/** NetworkEmulation's relayOverheadMs and relayOverheadSamples. */
+export interface RelayOverhead {
+  relayOverheadMs: number;
+  /** Round trips timed through the relay, and as many direct. */
+  relayOverheadSamples: number;
+}
+
 /**
  * What the relay itself adds at a round-trip time of 0: the median of `samples` round trips of
- * one small message to a local echo socket, through a relay with no delay, minus the same direct.
+ * one small message to a local echo socket, through a relay with no delay, minus the same direct;
+ * with the number of round trips timed each way.
  */
-export async function measureRelayOverheadMs(samples = 200): Promise<number> {
+export async function measureRelayOverhead(samples = RELAY_OVERHEAD_SAMPLES): Promise<RelayOverhead> {
   const echo = net.createServer({ noDelay: true }, (socket) => socket.pipe(socket));
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
   const port = (echo.address() as net.AddressInfo).port;
   const relay = await DelayRelay.start({ host: '127.0.0.1', port }, { rttMs: 0, bandwidthBitsPerSecond: 0 });
   try {
-    const direct = await medianRoundTripMs(port, samples);
-    const relayed = await medianRoundTripMs(relay.port, samples);
-    return Math.max(0, relayed - direct);
+    const direct = await medianRoundTrip(port, samples);
+    const relayed = await medianRoundTrip(relay.port, samples);
+    return { relayOverheadMs: Math.max(0, relayed.medianMs - direct.medianMs), relayOverheadSamples: Math.min(direct.count, relayed.count) };
   } finally {
     await relay.close();
     await new Promise<void>((resolve) => echo.close(() => resolve()));
   }
 }
 
-async function medianRoundTripMs(port: number, samples: number): Promise<number> {
+async function medianRoundTrip(port: number, samples: number): Promise<{ medianMs: number; count: number }> {
   const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
   await new Promise((resolve) => socket.once('connect', resolve));
   const times: number[] = [];
@@ -190,5 +201,5 @@ async function medianRoundTripMs(port: number, samples: number): Promise<number>
   }
   socket.destroy();
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? 0;
+  return { medianMs: times[Math.floor(times.length / 2)] ?? 0, count: times.length };
 }

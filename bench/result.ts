@@ -83,6 +83,8 @@ export interface NetworkEmulation {
   bandwidthBitsPerSecond: number;
   /** relay: what the relay itself added to a round trip at a round-trip time of 0 (measured, median). */
   relayOverheadMs?: number;
+  /** relay: how many round trips relayOverheadMs took the median of, through the relay (and as many direct). */
+  relayOverheadSamples?: number;
 }
 
 /**
@@ -220,8 +222,11 @@ export interface Results {
   runs: RunResult[];
   /** One capture per transport (from its first completed run). */
   samples: WireSample[];
-  /** What a real browser sent (bench/browser/ writes more: the exchanges and frames), or why it was not measured. */
-  browser?: BrowserFigures | { skipped: string };
+  /**
+   * What a real browser sent (bench/browser/ writes more: the exchanges and frames); or why it
+   * was not measured (skipped: chromium absent); or the error of a measurement that failed.
+   */
+  browser?: BrowserFigures | { skipped: string } | { failed: string };
   /** Per-message CPU cost of each transport's code path (bench/micro/). */
   micro?: MicroResults;
   /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */

@@ -27,10 +27,21 @@ describe('finding HTTP heads in captured bytes', () => {
   });
 });
 
+describe('the outcome of the real-browser measurement', () => {
+  it('is skipped when chromium is not installed', async () => {
+    assert.deepEqual(await measureBrowser({ missing: () => 'chromium is not installed at /nowhere' }), { skipped: 'chromium is not installed at /nowhere' });
+  });
+
+  it('is failed, with the error, when chromium is there and the measurement goes wrong', async () => {
+    const outcome = await measureBrowser({ missing: () => undefined, launch: () => Promise.reject(new Error('the browser would not start')) });
+    assert.deepEqual(outcome, { failed: 'the browser would not start' });
+  });
+});
+
 describe('what a real browser sends, measured on the wire', { skip: chromiumMissing() }, () => {
   it('a fetch poll, an EventSource request, a WebSocket upgrade and the frames of a 5-byte message', async () => {
     const outcome = await measureBrowser();
-    assert.ok(!('skipped' in outcome), 'skipped' in outcome ? outcome.skipped : '');
+    assert.ok(!('skipped' in outcome) && !('failed' in outcome), 'skipped' in outcome ? outcome.skipped : 'failed' in outcome ? outcome.failed : '');
     assert.equal(outcome.name, 'Chromium');
     assert.match(outcome.version, /^\d+\.\d+/);
     assert.match(outcome.poll.request, /^GET \/messages\?client=[-0-9a-f]+&after=\d+ HTTP\/1\.1\r\n/);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseBenchArgs, UsageError } from '../bench/cli.ts';
+import { exitStatus, measureBrowserFor, parseBenchArgs, UsageError } from '../bench/cli.ts';
 import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
 import type { Results } from '../bench/result.ts';
 import type { ByteSplit } from '../bench/wire.ts';
@@ -73,6 +73,20 @@ describe('bench command line', () => {
     const scaleRuns = resolveSuite(SUITES.scale, scale.overrides);
     assert.ok(scaleRuns.some((run) => run.clients === 100_000));
     assert.ok(scaleRuns.filter((run) => run.group === 'capacity').every((run) => run.latencyBoundMs === 500));
+  });
+
+  it('records a real-browser measurement that failed as failed, and exits non-zero for it; a skipped one exits 0', async () => {
+    const runs = resolveSuite(SUITES.quick, { transports: ['websocket'], scenarios: ['echo'] });
+    const failed = await measureBrowserFor(runs, () => Promise.reject(new Error('page.goto: Timeout 15000ms exceeded')));
+    assert.deepEqual(failed, { failed: 'page.goto: Timeout 15000ms exceeded' });
+    assert.deepEqual(await measureBrowserFor(runs, () => Promise.resolve({ failed: 'no text frame up after the upgrade' })), {
+      failed: 'no text frame up after the upgrade',
+    });
+    const skipped = await measureBrowserFor(runs, () => Promise.resolve({ skipped: 'chromium is not installed at /usr/bin/chromium' }));
+    assert.deepEqual(skipped, { skipped: 'chromium is not installed at /usr/bin/chromium' });
+    assert.equal(exitStatus({ runs: [], browser: failed }), 1);
+    assert.equal(exitStatus({ runs: [], browser: skipped }), 0);
+    assert.equal(exitStatus({ runs: [] }), 0);
   });
 
   it('runs the named runs and writes results.json with every field', () => {

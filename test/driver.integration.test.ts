@@ -6,6 +6,7 @@ import { TRANSPORTS, encodeServerEvent, clockNowMs } from '../servers/contract.t
 import { createClient } from '../bench/clients/index.ts';
 import { runScenario } from '../bench/engine.ts';
 import { RUN_DEFAULTS } from '../bench/scenarios.ts';
+import { RELAY_OVERHEAD_SAMPLES } from '../bench/relay.ts';
 import { SCENARIOS, type CompletedRun, type RunConfig, type RunResult } from '../bench/result.ts';
 import { emptyWireBytes, addWireBytes, type WireBytes } from '../bench/wire.ts';
 import { clientOptions, withServer, RecordingClient } from './helpers.ts';
@@ -186,6 +187,7 @@ describe('real networks and scale, briefly', () => {
     const run = completed(await runScenario(config, context));
     assert.equal(run.network.method, 'relay');
     assert.ok(run.network.relayOverheadMs !== undefined && run.network.relayOverheadMs >= 0);
+    assert.equal(run.network.relayOverheadSamples, RELAY_OVERHEAD_SAMPLES);
     assert.match(run.target, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
     assert.equal(run.messages.lost, 0);
     // one way is 10 ms: no push can arrive sooner

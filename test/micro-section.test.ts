@@ -97,6 +97,28 @@ describe('the micro-benchmark section', () => {
     assert.equal(row(renderMicroSection(micro, [withDeflate]), '`echo/websocket/1KiB/c10/deflate`')[1], 'a case failed');
   });
 
+  it("gives ws's masking thresholds as the run measured them, with the ws version, or says they were not recorded", () => {
+    assert.match(
+      markdown,
+      /The payload lengths under which ws masks and unmasks in JavaScript even with a native masker loaded were not recorded in this run\./,
+    );
+    assert.doesNotMatch(markdown, /48|under 32/);
+    const measured = renderMicroSection(
+      {
+        ...micro,
+        sizes: [16, 1024],
+        wsMasking: { wsVersion: '9.1.0', masker: 'bufferutil', nativeMaskFromBytes: 40, nativeUnmaskFromBytes: 20, probedUpToBytes: 1024 },
+      },
+      results.runs,
+    );
+    assert.match(
+      measured,
+      /ws 9\.1\.0 with bufferutil masks payloads under 40 bytes and unmasks payloads under 20 bytes in JavaScript \(measured: [^)]*\), so masked encodes and decodes at 16B without permessage-deflate run the same code whatever the masker\./,
+    );
+    const jsOnly = renderMicroSection({ ...micro, wsMasking: { wsVersion: '9.1.0', masker: 'js', probedUpToBytes: 1024 } }, results.runs);
+    assert.match(jsOnly, /ws 9\.1\.0 had no native masker to load in this run: every masked case runs its JavaScript loop\./);
+  });
+
   it('is in the report when the results carry micro-benchmarks, and only then', () => {
     assert.doesNotMatch(renderMarkdown(results), /Per-message CPU cost/);
     assert.match(renderMarkdown({ ...results, micro } as Results), /## Per-message CPU cost: micro-benchmarks/);

@@ -38,6 +38,9 @@ describe('micro-benchmarks', () => {
     // Masked frames with ws's JavaScript masking, and with the native masking this machine has, if any.
     assert.ok(completed.some((result) => result.id === 'websocket/decode/16B/masked-js'));
     if (wsMasker() !== 'js') assert.ok(completed.some((result) => result.id === `websocket/decode/16B/masked-${wsMasker()}`));
+    // where ws stops masking in JavaScript, measured in the same run
+    assert.equal(micro.wsMasking?.masker, wsMasker());
+    assert.match(micro.wsMasking?.wsVersion ?? '', /^\d+\.\d+\.\d+/);
   });
 
   it('checks every case before timing it: each one decodes or parses back to the message', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { DelayRelay, measureRelayOverheadMs } from '../bench/relay.ts';
+import { DelayRelay, measureRelayOverhead } from '../bench/relay.ts';
 import type { CompletedRun, Results } from '../bench/result.ts';
 import { rttSection } from '../scripts/report/rtt-section.ts';
 
@@ -64,9 +64,10 @@ describe('delaying relay', () => {
     }
   });
 
-  it('measures its own cost at RTT 0', async () => {
-    const overheadMs = await measureRelayOverheadMs(50);
-    assert.ok(overheadMs >= 0 && Number.isFinite(overheadMs));
+  it('measures its own cost at RTT 0, and says from how many round trips', async () => {
+    const { relayOverheadMs, relayOverheadSamples } = await measureRelayOverhead(50);
+    assert.ok(relayOverheadMs >= 0 && Number.isFinite(relayOverheadMs));
+    assert.equal(relayOverheadSamples, 50);
   });
 });
 
@@ -74,13 +75,20 @@ describe('latency against round-trip time, in the report', () => {
   const results = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
   const push = results.runs.find((run) => run.id === 'push/websocket/1KiB/c10/r10') as CompletedRun;
 
-  function withRtt(p50Ms: number): Results {
+  /** `relayOverheadSamples` null: a run from before the count was recorded. */
+  function withRtt(p50Ms: number, relayOverheadSamples: number | null = 200): Results {
     const slow: CompletedRun = {
       ...push,
       id: `${push.id}/rtt100ms`,
       config: { ...push.config, rttMs: 100, bandwidthBitsPerSecond: 0 },
       latencyMs: { ...push.latencyMs, p50: p50Ms },
-      network: { method: 'relay', rttMs: 100, bandwidthBitsPerSecond: 0, relayOverheadMs: 0.02 },
+      network: {
+        method: 'relay',
+        rttMs: 100,
+        bandwidthBitsPerSecond: 0,
+        relayOverheadMs: 0.02,
+        ...(relayOverheadSamples === null ? {} : { relayOverheadSamples }),
+      },
     };
     return { ...results, runs: [...results.runs, slow] };
   }
@@ -95,6 +103,16 @@ describe('latency against round-trip time, in the report', () => {
     const text = rttSection(withRtt(push.latencyMs.p50 + 150)) ?? '';
     assert.match(text, /\| websocket \| .* \| RTT 100 ms: does not hold \(p50 /);
     assert.match(text, /not the 50 ms claimed/);
+  });
+
+  it("gives the relay's own cost with the number of round trips its run recorded, or says it was not recorded", () => {
+    assert.match(
+      rttSection(withRtt(push.latencyMs.p50 + 50.5, 37)) ?? '',
+      /0\.020–0\.020 ms to a round trip at RTT 0 \(measured before each run that uses it: the median of 37 round trips through it less the median of as many direct\)/,
+    );
+    const older = rttSection(withRtt(push.latencyMs.p50 + 50.5, null)) ?? '';
+    assert.match(older, /how many round trips was not recorded in this run\)/);
+    assert.doesNotMatch(older, /200/);
   });
 
   it('leaves the section out when no run had a round-trip time', () => {

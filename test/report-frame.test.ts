@@ -5,6 +5,7 @@ import type { Results } from '../bench/result.ts';
 import { framingClaim } from '../scripts/report/framing-claim.ts';
 import { TEXTBOOK_ACCEPT, handshakeClaim } from '../scripts/report/handshake-claim.ts';
 import { annotateFrame, hixieFrameHex, parseFrameHeader } from '../scripts/report/websocket-frame.ts';
+import { renderMarkdown } from '../scripts/report/render.ts';
 
 const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
 
@@ -67,6 +68,19 @@ describe('report: handshake claim', () => {
     assert.equal(claim.verdict.verdict, 'supported');
     assert.ok(typeof claim.live !== 'string');
     assert.deepEqual([claim.live.steps.key, claim.live.acceptOnWire, claim.live.matches], ['cBeHjWXCTkppNsoaOya6Fw==', 'vjYIHJB03ZDP+TmUlx04tCRYKeo=', true]);
+  });
+
+  it('says the live check was not made when the run captured no upgrade', () => {
+    const withoutSample = { ...q3, samples: q3.samples.filter((sample) => sample.transport !== 'websocket') };
+    const claim = handshakeClaim(withoutSample);
+    assert.equal(claim.live, 'no WebSocket wire sample in this run');
+    assert.equal(claim.verdict.verdict, 'supported by the computation; the live check was not made');
+    assert.match(claim.verdict.figure, /live upgrade: the live check was not made \(no WebSocket wire sample in this run\)/);
+    const cut = structuredClone(q3);
+    const sample = cut.samples.find((candidate) => candidate.transport === 'websocket')!;
+    sample.down = Buffer.from('HTTP/1.1 101 Swi', 'latin1').toString('base64');
+    assert.equal(handshakeClaim(cut).verdict.verdict, 'supported by the computation; the live check was not made');
+    assert.match(renderMarkdown(withoutSample), /\| 5 \| The handshake example[^\n]*\| \*\*supported by the computation; the live check was not made\*\* \|/);
   });
 
   it('is contradicted by an upgrade whose accept value is wrong', () => {

@@ -165,9 +165,16 @@ describe('report: claims', () => {
     const verdicts = claimVerdicts(tcpOnly);
     assert.deepEqual(
       verdicts.map((claim) => claim.verdict),
-      ['not measured in this run', 'not measured in this run', 'not measured in this run', 'not measured in this run', 'supported', 'not measured in this run'],
+      [
+        'not measured in this run',
+        'not measured in this run',
+        'not measured in this run',
+        'not measured in this run',
+        'supported by the computation; the live check was not made',
+        'not measured in this run',
+      ],
     );
-    assert.match(verdicts[4]?.figure ?? '', /live upgrade: not measured in this run/);
+    assert.match(verdicts[4]?.figure ?? '', /live upgrade: the live check was not made/);
   });
 });
 
@@ -185,6 +192,15 @@ describe('report: Kaazing table', () => {
     assert.match(markdown, /No run matched the Kaazing case/);
     // (23110 + 187430) B × 8 / 1.5 s / 2^20 = 1.07 Mbps.
     assert.match(markdown, /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/);
+  });
+
+  it('says the real-browser measurement failed, with its error, at the top and in the Kaazing section; a skipped one is not measured', () => {
+    const failed = renderMarkdown({ ...q3, browser: { failed: 'page.goto: Timeout 15000ms exceeded' } });
+    assert.match(failed, /^\*\*The real-browser measurement FAILED: page\.goto: Timeout 15000ms exceeded\*\*$/m);
+    assert.match(failed, /^\*\*Real browser: the measurement FAILED: page\.goto: Timeout 15000ms exceeded\*\*$/m);
+    const skipped = renderMarkdown({ ...q3, browser: { skipped: 'chromium is not installed at /usr/bin/chromium' } });
+    assert.doesNotMatch(skipped, /FAILED/);
+    assert.match(skipped, /Real browser: not measured in this run \(chromium is not installed at \/usr\/bin\/chromium\)\./);
   });
 
   it('fills the real-browser column when the results carry a browser', () => {

@@ -9,6 +9,7 @@ import { findFrame, hex } from '../../scripts/report/websocket-frame.ts';
 import type { BrowserFigures } from '../result.ts';
 import { startEchoSite, type EchoSite } from '../../scripts/demo/site.ts';
 import { echoReply, utf8Bytes } from '../../servers/contract.ts';
+import type { Browser } from 'playwright-core';
 import { chromiumMissing, launchChromium } from './chromium.ts';
 import { echoInDemo } from './demo-driver.ts';
 import { capturedHeads, type CapturedHead } from './http-heads.ts';
@@ -46,7 +47,19 @@ export interface BrowserMeasurement extends BrowserFigures {
   frameDown: BrowserFrame;
 }
 
-export type BrowserOutcome = BrowserMeasurement | { skipped: string };
+/**
+ * What became of the measurement: made; skipped, when chromium is not here to make it (or the
+ * suite has nothing to set it beside); or failed, with the error, when chromium is here and the
+ * measurement went wrong.
+ */
+export type BrowserOutcome = BrowserMeasurement | { skipped: string } | { failed: string };
+
+/** What measureBrowser uses from the machine; the tests replace them. */
+export interface BrowserDependencies {
+  /** Why chromium cannot run here, or undefined when it can. */
+  missing?: () => string | undefined;
+  launch?: () => Promise<Browser>;
+}
 
 /** Five bytes, as the textbook's "Hello": a frame of 2 + 4 (mask) + 5 bytes going up. */
 export const BROWSER_MESSAGE = 'hello';
@@ -119,13 +132,20 @@ export function browserBytes(site: Pick<EchoSite, 'relays'>): Omit<BrowserMeasur
   };
 }
 
-/** Runs the demo in Debian's chromium and measures what it sent and got; or says why it could not. */
-export async function measureBrowser(): Promise<BrowserOutcome> {
-  const missing = chromiumMissing();
-  if (missing !== undefined) return { skipped: missing };
+/**
+ * Runs the demo in Debian's chromium and measures what it sent and got; skipped when chromium
+ * is not installed, failed (with the error) when it is and the measurement went wrong.
+ */
+export async function measureBrowser({ missing = chromiumMissing, launch = launchChromium }: BrowserDependencies = {}): Promise<BrowserOutcome> {
+  const absent = missing();
+  if (absent !== undefined) return { skipped: absent };
+  return measureWith(launch).catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
+}
+
+async function measureWith(launch: () => Promise<Browser>): Promise<BrowserMeasurement> {
   const site = await startEchoSite({ captureBytes: CAPTURE_BYTES });
   try {
-    const browser = await launchChromium();
+    const browser = await launch();
     try {
       const page = await browser.newPage();
       await page.goto(site.url, { timeout: STEP_TIMEOUT_MS });

@@ -43,10 +43,29 @@ export interface FailedMicroCase extends MicroCaseKey {
 
 export type MicroCaseResult = CompletedMicroCase | FailedMicroCase;
 
+/**
+ * Where ws stops masking in JavaScript in the process that ran the cases without a masker of
+ * their own (bench/micro/ws-masking.ts): measured, for the ws version named.
+ */
+export interface WsMaskingThresholds {
+  /** The version of the ws that was probed. */
+  wsVersion: string;
+  /** The masking code ws loaded in that process; with "js" there is no native code and no threshold. */
+  masker: 'node' | 'bufferutil' | 'js';
+  /** The shortest payload ws masked with the native code; absent when it never did up to probedUpToBytes. */
+  nativeMaskFromBytes?: number;
+  /** The shortest payload ws unmasked with the native code; absent when it never did up to probedUpToBytes. */
+  nativeUnmaskFromBytes?: number;
+  /** Payloads of 1 to this many bytes were probed. */
+  probedUpToBytes: number;
+}
+
 export interface MicroResults {
   schemaVersion: typeof MICRO_SCHEMA_VERSION;
   /** Time budget of each case, in milliseconds (tinybench's `time`). */
   timeMsPerCase: number;
   sizes: number[];
   cases: MicroCaseResult[];
+  /** ws's masking thresholds, measured in the same run (absent from results made before it was). */
+  wsMasking?: WsMaskingThresholds;
 }

@@ -12,6 +12,7 @@ import { DEFAULT_SIZES, microCases } from './cases.ts';
 import { measureCases, type MeasuredCase } from './measure.ts';
 import { MICRO_SCHEMA_VERSION, MICRO_TRANSPORTS, type MicroCaseResult, type MicroResults } from './result.ts';
 import { wsMasker, type Masker } from './ws-internals.ts';
+import { measureWsMasking } from './ws-masking.ts';
 
 /** Time budget of each case, in milliseconds. */
 export const DEFAULT_TIME_MS = 500;
@@ -111,5 +112,5 @@ export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<Mi
   const here = microCases(sizes, wsMasker()).filter((microCase) => !microCase.masking);
   const measured = await measureCases(here, timeMs, onCase);
   for (const { masker, env } of maskerEnvironments()) measured.push(...(await measureInChild(masker, env, timeMs, sizes, onCase)));
-  return { schemaVersion: MICRO_SCHEMA_VERSION, timeMsPerCase: timeMs, sizes, cases: compare(measured).sort(tableOrder) };
+  return { schemaVersion: MICRO_SCHEMA_VERSION, timeMsPerCase: timeMs, sizes, cases: compare(measured).sort(tableOrder), wsMasking: measureWsMasking() };
 }

@@ -89,7 +89,8 @@ export type Masker = 'node' | 'bufferutil' | 'js';
  * The masking code ws chooses when it is loaded in a process with this environment, by the rule in ws/lib/buffer-util.js: Node's
  * own http.websocketMask where Node has it, else bufferutil unless WS_NO_BUFFER_UTIL is set
  * (or bufferutil cannot be loaded), else ws's JavaScript loop. Even with a native masker, ws
- * masks payloads under 48 bytes (unmasks under 32) in JavaScript, where a call costs more than the loop.
+ * masks and unmasks short payloads in JavaScript, where a call costs more than the loop: how short
+ * depends on its version, and ws-masking.ts measures it.
  */
 export function wsMasker(env: NodeJS.ProcessEnv = process.env): Masker {
   if (typeof (http as unknown as Record<string, unknown>).websocketMask === 'function') return 'node';

@@ -30,3 +30,23 @@ export function browserFigures(results: Results): BrowserFigures | undefined {
 export function browserPollBytes(browser: BrowserFigures): number {
   return browser.pollRequestBytes + browser.pollResponseHeaderBytes;
 }
+
+/** What became of the real-browser measurement, as the results record it. */
+export type BrowserState =
+  | { state: 'measured'; figures: BrowserFigures }
+  | { state: 'skipped'; reason: string }
+  | { state: 'failed'; error: string }
+  /** The results carry no browser field (a narrowed suite), or one the report cannot read. */
+  | { state: 'absent' };
+
+export function browserState(results: Results): BrowserState {
+  const figures = browserFigures(results);
+  if (figures !== undefined) return { state: 'measured', figures };
+  const candidate: unknown = results.browser;
+  if (typeof candidate === 'object' && candidate !== null) {
+    const record = candidate as Record<string, unknown>;
+    if (typeof record.failed === 'string') return { state: 'failed', error: record.failed };
+    if (typeof record.skipped === 'string') return { state: 'skipped', reason: record.skipped };
+  }
+  return { state: 'absent' };
+}

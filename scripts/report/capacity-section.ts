@@ -5,8 +5,10 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { CompletedRun, Results } from '../../bench/result.ts';
+import { sizeLabel } from '../../bench/scenarios.ts';
 import { TRANSPORTS, type TransportName } from '../../servers/contract.ts';
 import type { ChartSpec } from './chart-specs.ts';
+import { FORMULAS, fitLine } from './figures.ts';
 import { formatInteger, formatNumber } from './format.ts';
 import { bullets, code, image, table } from './markdown.ts';
 
@@ -95,37 +97,83 @@ export function capacityChart(results: Results): ChartSpec | undefined {
   };
 }
 
+/** "1 message of 1KiB a second": what each client was pushed, read from the runs' config. */
+function pushLoad(runs: CompletedRun[]): string {
+  const loads = [...new Set(runs.map((run) => `${run.config.pushRatePerSecond}|${run.config.payloadBytes}`))].map((key) => key.split('|').map(Number));
+  return loads
+    .map(([rate = 0, bytes = 0]) => `${formatNumber(rate, Number.isInteger(rate) ? 0 : 2)} message${rate === 1 ? '' : 's'} of ${sizeLabel(bytes)} a second`)
+    .join(' or ');
+}
+
+/** The steps with the server's own figures (not those of a server the suite did not start). */
+function memorySteps(runs: CompletedRun[]): CompletedRun[] {
+  return runs.filter((run) => run.config.target === undefined);
+}
+
+function memoryRow(transport: TransportName, runs: CompletedRun[], best: CompletedRun | undefined): string[] {
+  const steps = memorySteps(runs);
+  const fit = fitLine(steps.map((run) => [run.clients, run.server.peakRssBytes] as const));
+  const average =
+    best === undefined || best.config.target !== undefined
+      ? '-'
+      : `${formatInteger(Math.round(best.server.peakRssBytes / best.clients))} (${formatNumber(best.server.peakRssBytes / MIB, 0)} MiB / ${formatInteger(best.clients)})`;
+  if (fit === undefined) {
+    const why = steps.length < 2 ? `${steps.length === 1 ? 'one step' : 'no step'}: no slope` : 'every step had the same clients: no slope';
+    return [transport, formatInteger(steps.length), why, '-', '-', average];
+  }
+  const rSquared =
+    fit.rSquared === undefined ? '-' : fit.points === 2 ? `${formatNumber(fit.rSquared, 3)} (two steps: 1 by construction)` : formatNumber(fit.rSquared, 3);
+  return [transport, formatInteger(fit.points), formatInteger(Math.round(fit.slope)), formatNumber(fit.intercept / MIB, 1), rSquared, average];
+}
+
 export function capacitySection(results: Results, chartsDir: string): string | undefined {
   const steps = byTransport(results);
   const boundMs = boundOf(capacityRuns(results));
   if (steps.size === 0 || boundMs === undefined) return undefined;
   const clientCounts = [...new Set([...steps.values()].flat().map((run) => run.clients))].sort((a, b) => a - b);
-  const rows = TRANSPORTS.filter((transport) => steps.has(transport)).map((transport) => {
+  const transports = TRANSPORTS.filter((transport) => steps.has(transport));
+  const rows = transports.map((transport) => {
     const runs = steps.get(transport)!;
     const best = knee(runs, boundMs);
     const cells = clientCounts.map((clients) => {
       const run = runs.find((candidate) => candidate.clients === clients);
       return run === undefined ? '-' : formatNumber(run.latencyMs.p99, 1);
     });
-    const memory =
-      best === undefined
-        ? '-'
-        : `${formatNumber(best.server.peakRssBytes / MIB, 0)} MiB; ${formatInteger(Math.round(best.server.peakRssBytes / best.clients))} B per client`;
+    const memory = best === undefined || best.config.target !== undefined ? '-' : formatNumber(best.server.peakRssBytes / MIB, 0);
     return [transport, ...cells, best === undefined ? `none (over ${boundMs} ms from the first step)` : formatInteger(best.clients), memory];
+  });
+  const memoryRows = transports.map((transport) => {
+    const runs = steps.get(transport)!;
+    return memoryRow(transport, runs, knee(runs, boundMs));
   });
   const failed = results.runs.filter((run) => run.state === 'failed' && run.config.group === 'capacity');
   return [
     '## Capacity',
-    `Each transport's server under a growing number of clients, each pushed one 1 KiB message a second (short polling every ${formatInteger(
+    `Each transport's server under a growing number of clients, each pushed ${pushLoad(capacityRuns(results))} (short polling every ${formatInteger(
       capacityRuns(results).find((run) => run.transport === 'short-poll')?.config.pollIntervalMs ?? 0,
     )} ms). A transport's ramp stops at its first step whose p99 push latency goes over ${boundMs} ms; its capacity (the knee) is the ` +
-      'most clients it kept under the bound (measured). Steps not run are "-". Memory is the server\'s peak resident memory at the knee; per client, computed as peak RSS / clients.',
-    table(['transport', ...clientCounts.map((clients) => `p99 (ms) at ${formatInteger(clients)}`), 'capacity (clients)', 'server memory at the knee'], rows, [
-      'left',
-      ...clientCounts.map(() => 'right' as const),
-      'right',
-      'left',
-    ]),
+      'most clients it kept under the bound (measured). Steps not run are "-". Memory at the knee is the server\'s peak resident memory (RSS) there (measured).',
+    table(
+      ['transport', ...clientCounts.map((clients) => `p99 (ms) at ${formatInteger(clients)}`), 'capacity (clients)', 'server peak RSS at the knee (MiB)'],
+      rows,
+      ['left', ...clientCounts.map(() => 'right' as const), 'right', 'right'],
+    ),
+    "**Memory per connection** is the slope of the server's peak RSS against its clients over every completed step of the ramp (over the bound " +
+      "or not), and the **baseline** is the line's intercept: what the server holds with no client, Node and the module loader included " +
+      `(computed: x the clients and y the peak RSS of each step, ${FORMULAS.leastSquares}). R² says how well a line fits the steps. ` +
+      'The average (peak RSS / clients at the knee) puts the whole baseline on the clients: it is shown only beside the slope, and is not the cost of a connection.',
+    table(
+      [
+        'transport',
+        'steps fitted',
+        'memory per connection (B per client, computed: slope)',
+        'baseline (MiB, computed: intercept)',
+        'fit (R², computed)',
+        'average at the knee, baseline included (B per client, computed: peak RSS / clients)',
+      ],
+      memoryRows,
+      ['left', 'right', 'right', 'right', 'right', 'right'],
+    ),
     ...(failed.length === 0
       ? []
       : ['Steps that failed (a failed step ends the ramp):', bullets(failed.map((run) => `${code(run.id)}: ${run.state === 'failed' ? run.error : ''}`))]),

@@ -36,7 +36,7 @@ function handshakeDetail(results: Results): string {
   const { textbook, live } = handshakeClaim(results);
   const parts = ['### 5. The handshake, recomputed', "The textbook's key, step by step (computed with `servers/handshake.ts`):", stepsTable(textbook)];
   if (typeof live === 'string') {
-    parts.push(`The live upgrade: not measured in this run (${live}).`);
+    parts.push(`The live upgrade: the live check was not made (${live}), so only the textbook's arithmetic is checked.`);
   } else {
     parts.push(
       `The live upgrade of this run: ${code(live.requestLine)} answered by ${code(live.responseLine)} with Sec-WebSocket-Accept ` +

@@ -21,7 +21,35 @@ export const FORMULAS = {
   serverCpuPerMessage: 'server CPU seconds / messages received × 10^6',
   headersFramingPerMessage: '(headers + framing, up + down) / messages received',
   mbps: 'bytes (up + down) × 8 / (warm-up + window seconds) / 2^20',
+  leastSquares:
+    'least squares over the points (x, y): slope = Σ(x − x̄)(y − ȳ) / Σ(x − x̄)², intercept = ȳ − slope × x̄, ' +
+    'R² = 1 − Σ(y − intercept − slope × x)² / Σ(y − ȳ)²',
 } as const;
+
+/** A straight line fitted to points by least squares (FORMULAS.leastSquares). */
+export interface LineFit {
+  points: number;
+  slope: number;
+  intercept: number;
+  /** Share of the variance of y the line accounts for; undefined when y does not vary. */
+  rSquared: number | undefined;
+}
+
+/** The least-squares line through the points; undefined with fewer than two distinct x. */
+export function fitLine(points: readonly (readonly [x: number, y: number])[]): LineFit | undefined {
+  const n = points.length;
+  if (n < 2) return undefined;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  if (sxx === 0) return undefined;
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const slope = sxy / sxx;
+  const intercept = meanY - slope * meanX;
+  const residual = points.reduce((sum, [x, y]) => sum + (y - intercept - slope * x) ** 2, 0);
+  const total = points.reduce((sum, [, y]) => sum + (y - meanY) ** 2, 0);
+  return { points: n, slope, intercept, rSquared: total === 0 ? undefined : 1 - residual / total };
+}
 
 function scale(split: ByteSplit, divisor: number): ByteSplit {
   return {

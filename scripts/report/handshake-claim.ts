@@ -6,7 +6,9 @@ import type { Results } from '../../bench/result.ts';
 import { handshakeSteps, type HandshakeSteps } from '../../servers/handshake.ts';
 import { code } from './markdown.ts';
 import { decodedSample, headerValue, splitHttpHead, startLine } from './samples.ts';
-import type { ClaimVerdict } from './verdict.ts';
+import type { ClaimVerdict, Verdict } from './verdict.ts';
+
+const LIVE_NOT_MADE: Verdict = 'supported by the computation; the live check was not made';
 
 /** The textbook's example (quoted). */
 export const TEXTBOOK_KEY = 'f7cb4ezEAl6C3wRaU6JORA==';
@@ -46,17 +48,20 @@ export function handshakeClaim(results: Results): HandshakeClaim {
   const textbook = handshakeSteps(TEXTBOOK_KEY);
   const live = liveHandshake(results);
   const textbookHolds = textbook.accept === TEXTBOOK_ACCEPT;
-  const liveHolds = typeof live === 'string' || live.matches;
   const liveText =
     typeof live === 'string'
-      ? `live upgrade: not measured in this run (${live})`
+      ? `live upgrade: the live check was not made (${live})`
       : `live upgrade: key ${code(live.steps.key)}, the server sent ${code(live.acceptOnWire)}, recomputed ${code(live.steps.accept)}: ${live.matches ? 'they match' : 'they DO NOT match'}`;
+  const verdict: Verdict =
+    !textbookHolds || (typeof live !== 'string' && !live.matches) ? 'contradicted' : typeof live === 'string' ? LIVE_NOT_MADE : 'supported';
   return {
     verdict: {
       claim: `The handshake example: key ${code(TEXTBOOK_KEY)} gives Sec-WebSocket-Accept ${code(TEXTBOOK_ACCEPT)}`,
-      verdict: textbookHolds && liveHolds ? 'supported' : 'contradicted',
+      verdict,
       figure: `Recomputed (computed: base64(SHA-1(key + GUID))): ${code(textbook.accept)}, ${textbookHolds ? 'as the textbook says' : 'NOT what the textbook says'}; ${liveText}.`,
-      rule: "Supported when the recomputed accept value equals the textbook's and, where the run captured an upgrade, the one the server sent.",
+      rule:
+        "Supported when the recomputed accept value equals the textbook's and the one the server sent in this run's captured upgrade; " +
+        `with no captured upgrade, "${LIVE_NOT_MADE}" at best; contradicted when either differs.`,
     },
     textbook,
     live,

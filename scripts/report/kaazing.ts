@@ -4,10 +4,10 @@
  * it and as this run's bytes (and a real browser's, when measured) make it.
  */
 import type { CompletedRun, Results } from '../../bench/result.ts';
-import { browserFigures, browserPollBytes } from './browser.ts';
+import { browserFigures, browserPollBytes, browserState } from './browser.ts';
 import { BITS_PER_MEGABIT, FORMULAS, bandwidthMbps, wholeRunSeconds } from './figures.ts';
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
-import { code, table } from './markdown.ts';
+import { bold, code, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
 
 /** Their figures, quoted: header bytes of one poll (request and response) and framing bytes of one frame. */
@@ -114,6 +114,14 @@ function measuredBandwidthTable(results: Results): string {
   );
 }
 
+/** Why the real-browser column is empty, when the results say. */
+function browserNote(results: Results): string[] {
+  const state = browserState(results);
+  if (state.state === 'failed') return [bold(`Real browser: the measurement FAILED: ${state.error}`)];
+  if (state.state === 'skipped') return [`Real browser: not measured in this run (${state.reason}).`];
+  return [];
+}
+
 export function kaazingSection(results: Results): string {
   const pollChoice = kaazingPollRun(results);
   const frameChoice = kaazingWebSocketRun(results);
@@ -148,6 +156,7 @@ export function kaazingSection(results: Results): string {
       `${formatInteger(KAAZING_ROWS[0].clients)} / 2^20 = ${KAAZING_ROWS[0].pollingMbps}. Below, their figures as quoted, and the same tables ` +
       "computed from the bytes this run measured and, when measured, a real browser's.",
     perUnit,
+    ...browserNote(results),
     [
       choiceNote(pollChoice, 'This run, polling', `push 1 msg/s, polling every ${KAAZING_POLL_INTERVAL_MS} ms`),
       choiceNote(frameChoice, 'This run, WebSocket', 'push 1 msg/s'),

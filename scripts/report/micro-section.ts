@@ -4,7 +4,7 @@
  * echo runs measured.
  */
 import type { CompletedRun, Results, RunResult } from '../../bench/result.ts';
-import type { CompletedMicroCase, MicroCaseResult, MicroResults } from '../../bench/micro/result.ts';
+import type { CompletedMicroCase, MicroCaseResult, MicroResults, WsMaskingThresholds } from '../../bench/micro/result.ts';
 import { sizeLabel } from '../../bench/scenarios.ts';
 import { TRANSPORTS } from '../../servers/contract.ts';
 import { caseKey } from '../../bench/micro/micro-case.ts';
@@ -29,10 +29,49 @@ const OPERATION_TEXT: Record<string, string> = {
 };
 
 const NOTES = [
-  'ws masks payloads under 48 bytes and unmasks them under 32 in JavaScript even when bufferutil is loaded, so at 16 B both masked variants run the same code.',
   'The HTTP and permessage-deflate operations are asynchronous: their time is wall time until the response or frame is out, which for deflate includes waiting on zlib in the thread pool.',
   'The HTTP cases run over an in-memory socket: Node feeds its parser from stream events there, where a real socket reads into it directly, and no system call is made.',
 ];
+
+/** "16B", "16B and 1KiB". */
+function sizeList(sizes: number[]): string {
+  const labels = sizes.map(sizeLabel);
+  return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
+}
+
+/** The sizes below `fromBytes` (all those probed when the native code was never called): where the masker makes no difference. */
+function jsOnly(sizes: number[], fromBytes: number | undefined, probedUpToBytes: number): number[] {
+  return sizes.filter((size) => (fromBytes === undefined ? size <= probedUpToBytes : size < fromBytes));
+}
+
+const MASKER_TEXT = { node: "Node's own masking (http.websocketMask)", bufferutil: 'bufferutil' } as const;
+
+/** Where ws masks in JavaScript whatever masker is loaded, as the run measured it (bench/micro/ws-masking.ts). */
+export function maskingNote(masking: WsMaskingThresholds | undefined, sizes: number[]): string {
+  if (masking === undefined) {
+    return 'The payload lengths under which ws masks and unmasks in JavaScript even with a native masker loaded were not recorded in this run.';
+  }
+  const { wsVersion, masker, nativeMaskFromBytes, nativeUnmaskFromBytes, probedUpToBytes } = masking;
+  if (masker === 'js') return `ws ${wsVersion} had no native masker to load in this run: every masked case runs its JavaScript loop.`;
+  const under = (fromBytes: number | undefined): string =>
+    fromBytes === undefined ? `every payload up to ${formatInteger(probedUpToBytes)} bytes` : `payloads under ${formatInteger(fromBytes)} bytes`;
+  const encodes = jsOnly(sizes, nativeMaskFromBytes, probedUpToBytes);
+  const decodes = jsOnly(sizes, nativeUnmaskFromBytes, probedUpToBytes);
+  const same =
+    encodes.length === decodes.length && encodes.every((size, index) => size === decodes[index])
+      ? encodes.length === 0
+        ? []
+        : [`masked encodes and decodes at ${sizeList(encodes)}`]
+      : [
+          ...(encodes.length === 0 ? [] : [`masked encodes at ${sizeList(encodes)}`]),
+          ...(decodes.length === 0 ? [] : [`masked decodes at ${sizeList(decodes)}`]),
+        ];
+  return (
+    `ws ${wsVersion} with ${MASKER_TEXT[masker]} masks ${under(nativeMaskFromBytes)} and unmasks ${under(nativeUnmaskFromBytes)} in JavaScript ` +
+    `(measured: the shortest payload, of 1 to ${formatInteger(probedUpToBytes)} bytes, for which ws called the native code)` +
+    (same.length === 0 ? '.' : `, so ${same.join(' and ')} without permessage-deflate run the same code whatever the masker.`)
+  );
+}
 
 /** Where the estimate of a server's CPU per echo message comes from, per transport. */
 interface Estimate {
@@ -199,7 +238,7 @@ export function renderMicroSection(micro: MicroResults, runs: RunResult[]): stri
     `What one message costs in each transport's own code, timed by tinybench (\`npm run bench:micro\`) for ${formatInteger(micro.timeMsPerCase)} ms per case ` +
       'after a warm-up, each case checked once first (the decoded message equals the one encoded). One operation is:',
     bullets(operations),
-    `Figures are measured, except "relative to the cheapest" (computed: ns/op / the cheapest case's ns/op). ${NOTES.join(' ')}`,
+    `Figures are measured, except "relative to the cheapest" (computed: ns/op / the cheapest case's ns/op). ${[maskingNote(micro.wsMasking, micro.sizes), ...NOTES].join(' ')}`,
     casesTable(micro),
     besideEndToEnd(micro, runs),
   ].join('\n\n');

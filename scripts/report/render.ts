@@ -3,6 +3,7 @@
  * built purely, rendered to SVG by vega, which is asynchronous).
  */
 import { SCENARIOS, type Results, type ScenarioName } from '../../bench/result.ts';
+import { browserState } from './browser.ts';
 import { renderCharts, type RenderedChart } from './chart-render.ts';
 import { chartSpecs, type ChartSpec } from './chart-specs.ts';
 import { claimsSection } from './claims-section.ts';
@@ -58,6 +59,8 @@ function alerts(results: Results): string[] {
   const lines: string[] = [];
   if (failed.length > 0) lines.push(bold(`${failed.length} of ${results.runs.length} runs FAILED: ${failed.map((run) => code(run.id)).join(', ')}.`));
   if (lossy.length > 0) lines.push(bold(`Messages were LOST in ${lossy.length} runs: ${lossy.map((run) => code(run.id)).join(', ')}.`));
+  const browser = browserState(results);
+  if (browser.state === 'failed') lines.push(bold(`The real-browser measurement FAILED: ${browser.error}`));
   return lines;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { CompletedRun, Results } from '../../bench/result.ts';
 import { TRANSPORTS, type TransportName } from '../../servers/contract.ts';
-import { formatNumber } from './format.ts';
+import { formatInteger, formatNumber } from './format.ts';
 import { bullets, code, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
 import { runId } from '../../bench/scenarios.ts';
@@ -117,17 +117,29 @@ function oneWayClaim(results: Results): string {
   ]);
 }
 
+/** What the relay itself added, as measured before each run that used it, and from how many round trips. */
+function relayOverheadText(runs: CompletedRun[]): string {
+  const measured = runs.filter((run) => run.network?.relayOverheadMs !== undefined).map((run) => run.network);
+  if (measured.length === 0) return '';
+  const overheads = measured.map((network) => network.relayOverheadMs!);
+  const counts = [...new Set(measured.map((network) => network.relayOverheadSamples))];
+  const recorded = counts.filter((count): count is number => count !== undefined);
+  const low = Math.min(...recorded);
+  const high = Math.max(...recorded);
+  const trips = recorded.length === 0 ? undefined : low === high ? formatInteger(low) : `${formatInteger(low)}–${formatInteger(high)}`;
+  const how =
+    trips === undefined
+      ? 'the median of round trips through it less the median of as many direct; how many round trips was not recorded in this run'
+      : `the median of ${trips} round trips through it less the median of as many direct` +
+        (counts.includes(undefined) ? '; for some runs how many was not recorded' : '');
+  return ` The relay itself adds ${formatNumber(Math.min(...overheads), 3)}–${formatNumber(Math.max(...overheads), 3)} ms to a round trip at RTT 0 (measured before each run that uses it: ${how}).`;
+}
+
 export function rttSection(results: Results): string | undefined {
   const echo = scenarioTable(results, 'echo', ECHO_EXPECTATIONS);
   const push = scenarioTable(results, 'push', PUSH_EXPECTATIONS);
   if (echo === undefined && push === undefined) return undefined;
-  const overheads = completedRuns(results)
-    .map((run) => run.network?.relayOverheadMs)
-    .filter((value): value is number => value !== undefined);
-  const overhead =
-    overheads.length === 0
-      ? ''
-      : ` The relay itself adds ${formatNumber(Math.min(...overheads), 3)}–${formatNumber(Math.max(...overheads), 3)} ms to a round trip at RTT 0 (measured before each run that uses it, median of 200 round trips).`;
+  const overhead = relayOverheadText(completedRuns(results));
   return [
     '## Latency against round-trip time',
     'On loopback a round trip takes microseconds, and the transports look alike. These runs put a relay between driver and server that ' +

@@ -1,6 +1,12 @@
 /** What the report says about each of the textbook's claims. */
 
-export type Verdict = 'supported' | 'supported with a nuance' | 'contradicted' | 'not measured in this run';
+export type Verdict =
+  | 'supported'
+  | 'supported with a nuance'
+  | 'contradicted'
+  | 'not measured in this run'
+  /** The claim's arithmetic holds, but the run has no live exchange to check it against. */
+  | 'supported by the computation; the live check was not made';
 
 export interface ClaimVerdict {
   /** The claim as the textbook makes it. */
