@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { ROUTES, clockNowMs, encodeEchoMessage, type PollResponse } from '../servers/contract.ts';
 import { HttpSession } from './clients/http-session.ts';
 import { countError, newClientWire, openTappedConnection, type ClientWire, type PollCounts } from './clients/transport-client.ts';
-import { ClientRecord, FleetRecorder, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
+import { ClientRecord, FleetRecorder, meterWindowUtilization, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
 import { clientOptionsFor, pushCount, type FleetPlan } from './fleet.ts';
 import { forEachConcurrently } from './concurrency.ts';
 import type { RunConfig } from './result.ts';
@@ -117,7 +117,7 @@ export class AutocannonFleet implements FleetHandle {
 
   async run(window: FleetWindow): Promise<void> {
     this.recorder.window = window;
-    const eluStart = performance.eventLoopUtilization();
+    const utilization = meterWindowUtilization(window);
     if (this.config.scenario === 'push') {
       const count = pushCount(this.config, window);
       await forEachConcurrently(this.members, SETUP_CONCURRENCY, async (member) => {
@@ -148,7 +148,7 @@ export class AutocannonFleet implements FleetHandle {
       },
     });
     clearTimeout(windowEnd);
-    this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
+    this.windowUtilization = utilization.stop();
   }
 
   /** autocannon ends its own clients at its duration; what is left to close is the shared session. */

@@ -10,6 +10,8 @@ import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
 import { measureBrowser, type BrowserOutcome } from './browser/measure.ts';
 import { startGoEchoServer } from './go-peer.ts';
 import { runMicroBenchmarks } from './micro/run.ts';
+import { runDriverBenchmark } from './driver-bench/run.ts';
+import { stepEnd } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
 import { pinDriver } from './pinning.ts';
 import { Progress } from './progress.ts';
@@ -42,7 +44,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   profile: {
     type: 'string',
     value: 'name',
-    help: "default, quick, scale (1,000 to 100,000 clients and each transport's capacity; several minutes) or faults (clients dropped, a cut link, a slow consumer)",
+    help: "default, quick, scale (1,000 to 100,000 clients and each transport's capacity; several minutes), faults (clients dropped, a cut link, a slow consumer) or driver (the bench's clients against bare loads, wrk and autocannon)",
   },
   'latency-bound': {
     type: 'string',
@@ -210,6 +212,14 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
 /** How long each micro-benchmark case runs in each suite (none in the scale profile). */
 const MICRO_TIME_MS_PER_CASE: Partial<Record<SuiteName, number>> = { default: 100, quick: 20 };
 
+/** How long the driver benchmark holds each load in each suite: its own profile longest. */
+const DRIVER_BENCH_TIMING: Partial<Record<SuiteName, { warmupSeconds: number; windowSeconds: number; rounds: number }>> = {
+  driver: { warmupSeconds: 1, windowSeconds: 3, rounds: 3 },
+  default: { warmupSeconds: 0.5, windowSeconds: 1.5, rounds: 2 },
+  scale: { warmupSeconds: 0.5, windowSeconds: 1.5, rounds: 2 },
+  quick: { warmupSeconds: 0.3, windowSeconds: 0.7, rounds: 1 },
+};
+
 /** What a real browser sends, measured where the suite has polling or WebSocket runs to set it beside. */
 export async function measureBrowserFor(runs: RunConfig[], measure: () => Promise<BrowserOutcome> = measureBrowser): Promise<BrowserOutcome> {
   if (!runs.some((run) => run.transport === 'short-poll' || run.transport === 'websocket'))
@@ -274,7 +284,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const runs: RunConfig[] = resolveSuite(SUITES[options.suite], options.overrides);
-  if (runs.length === 0) {
+  if (runs.length === 0 && options.suite !== 'driver') {
     process.stderr.write('bench: these options leave no run to do\n');
     return 2;
   }
@@ -303,24 +313,34 @@ export async function main(args: string[]): Promise<number> {
     localAddresses,
     emit,
   };
-  // a transport's capacity ramp stops at its first step over the latency bound (or that fails)
-  const pastCapacity = new Set<string>();
+  // a transport's capacity ramp stops at its first step that ends it (bench/capacity.ts): over the bound, driver-bound, a machine limit, a failure
+  const rampEnded = new Map<string, string>();
   for (const config of runs) {
-    if (config.group === 'capacity' && pastCapacity.has(config.transport)) {
-      progress.skip(config, `${config.transport} already went over ${config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS} ms p99 at fewer clients`);
+    const ended = config.group === 'capacity' ? rampEnded.get(config.transport) : undefined;
+    if (ended !== undefined) {
+      progress.skip(config, `${config.transport}'s ramp ended at fewer clients (${ended})`);
       continue;
     }
     const sampled = results.samples.some((kept) => kept.transport === config.transport);
     const result = await runScenario(config, { ...engineContext, ...(sampled ? {} : { onSample: keepSample }) });
     results.runs.push(result);
-    const bound = config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS;
-    if (config.group === 'capacity' && (result.state === 'failed' || result.latencyMs.p99 > bound)) pastCapacity.add(config.transport);
+    const end = config.group === 'capacity' ? stepEnd(result, config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS) : undefined;
+    if (end !== undefined) rampEnded.set(config.transport, end);
   }
   progress.done();
   // a whole suite also measures the code paths' CPU, a real browser and the textbook's Go server; a question of one's own does not wait for them
   const { transports, scenarios, clients, payloads, rtts, values } = options.overrides;
   const wholeSuite = [transports, scenarios, clients, payloads, rtts, values?.target].every((override) => override === undefined);
-  if (wholeSuite) {
+  const driverTiming = DRIVER_BENCH_TIMING[options.suite];
+  if (wholeSuite && driverTiming !== undefined) {
+    results.driverBenchmark = await runDriverBenchmark({
+      ...driverTiming,
+      serverCommand: plan.serverCommand,
+      driverCommand: plan.pinning.applied ? ['taskset', '-c', plan.pinning.driverCores] : [],
+      onStep: (text) => process.stderr.write(`bench: ${text}\n`),
+    });
+  }
+  if (wholeSuite && options.suite !== 'driver') {
     const microTimeMs = MICRO_TIME_MS_PER_CASE[options.suite];
     if (microTimeMs !== undefined) {
       process.stderr.write(`bench: per-message CPU micro-benchmarks (${microTimeMs} ms per case)...\n`);

@@ -12,6 +12,7 @@ import { AutocannonFleet } from './autocannon-fleet.ts';
 import { addDelivery } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
+import { SATURATED, decideBound } from './bound.ts';
 import {
   FAULT_CUT_MS,
   type CompletedRun,
@@ -20,6 +21,7 @@ import {
   type NetworkEmulation,
   type RunConfig,
   type RunResult,
+  type WindowLoad,
   type WireSample,
 } from './result.ts';
 import { DelayRelay, measureRelayOverhead } from './relay.ts';
@@ -48,8 +50,6 @@ export interface EngineContext {
 /** Bytes of each direction a wire sample keeps. */
 export const SAMPLE_BYTES = 4096;
 
-/** A run whose driver thread was this busy during the window measured the driver, not the server. */
-const SATURATED_UTILIZATION = 0.9;
 const RSS_SAMPLE_MS = 100;
 
 function serverArgs(config: RunConfig): string[] {
@@ -224,6 +224,7 @@ async function measure(
 
     const startMs = clockNowMs() + config.warmupSeconds * 1000;
     const window: FleetWindow = { startMs, endMs: startMs + config.durationSeconds * 1000 };
+    const loads = meterLoads(window, () => server);
     context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
     const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
     const broadcasts = config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve(0);
@@ -273,9 +274,9 @@ async function measure(
 
     context.emit({ type: 'phase', id, phase: 'draining' });
     const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
-    return { window, results, networkCut, restartFault, lives };
+    return { window, results, networkCut, restartFault, lives, broadcastEvents, windowLoads: await loads };
   });
-  const { window, results, networkCut, restartFault, lives } = measured;
+  const { window, results, networkCut, restartFault, lives, broadcastEvents, windowLoads } = measured;
   const cpu = process.cpuUsage(cpuBefore);
   const driverPeakRss = rss.stop();
   const serverAfter = await server?.stats();
@@ -294,9 +295,32 @@ async function measure(
   const histogram = mergeHistograms(results.map((result) => result.histogram));
   const lastClient = newHistogram();
   for (const latencyMs of merged.broadcastLastClientMs.values()) recordMs(lastClient, latencyMs);
-  const utilization = Math.max(...results.map((result) => result.eventLoopUtilization));
-  if (utilization >= SATURATED_UTILIZATION)
-    warnings.push(`the driver was saturated (event loop ${Math.round(utilization * 100)}% busy): these figures measure the driver`);
+  const threads = results.map((result) => result.eventLoopUtilization);
+  const utilization = Math.max(...threads);
+  const durationMs = (config.warmupSeconds + config.durationSeconds) * 1000;
+  const bound = decideBound({
+    driverEventLoopUtilization: utilization,
+    ...(windowLoads.server === undefined
+      ? {}
+      : { serverEventLoopUtilization: windowLoads.server.eventLoopUtilization, serverCpuCores: windowLoads.server.cpuCores }),
+    link: {
+      bandwidthBitsPerSecond: config.bandwidthBitsPerSecond,
+      utilization:
+        config.bandwidthBitsPerSecond > 0
+          ? (Math.max(merged.wire.up.total, merged.wire.down.total) * 8 * 1000) / durationMs / config.bandwidthBitsPerSecond
+          : 0,
+    },
+    clientErrors: merged.errors,
+  });
+  if (bound.side === 'driver') warnings.push(`driver-bound: ${bound.reason}; these figures measure the driver, not the server`);
+  if (bound.side === 'machine') warnings.push(`machine-bound: ${bound.reason}`);
+  const offeredPerSecond = offeredRate(config, broadcastEvents);
+  const deliveredPerSecond = merged.messagesInWindow / config.durationSeconds;
+  if (offeredPerSecond !== undefined && deliveredPerSecond < DELIVERED_SHORT * offeredPerSecond) {
+    warnings.push(
+      `delivered ${Math.round(deliveredPerSecond).toLocaleString('en-US')} of the ${Math.round(offeredPerSecond).toLocaleString('en-US')} messages a second asked for`,
+    );
+  }
   const lateSetupMs = Math.max(...results.map((result) => result.lateSetupMs));
   if (lateSetupMs > 0) {
     warnings.push(
@@ -333,27 +357,83 @@ async function measure(
     latencyMs: summarize(histogram),
     ...(config.scenario === 'broadcast' ? { broadcastLastClientMs: summarize(lastClient) } : {}),
     throughput: {
-      messagesPerSecond: merged.messagesInWindow / config.durationSeconds,
+      messagesPerSecond: deliveredPerSecond,
       measuredSeconds: config.durationSeconds,
       messagesInWindow: merged.messagesInWindow,
+      ...(offeredPerSecond === undefined ? {} : { offeredPerSecond }),
     },
     polls: merged.polls,
     server: {
       cpuSeconds: serverCpuSeconds,
       peakRssBytes: Math.max(0, ...spans.map((span) => span.end.maxRssBytes)),
       counters: sumCounters(spans.map((span) => serverCounters(span.end, span.before))),
+      ...(windowLoads.server === undefined ? {} : { window: windowLoads.server }),
     },
     driver: {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       peakRssBytes: driverPeakRss,
-      saturated: utilization >= SATURATED_UTILIZATION,
+      saturated: utilization >= SATURATED,
       eventLoopUtilization: utilization,
+      threads,
+      window: { cpuCores: windowLoads.driverCpuCores, eventLoopUtilization: utilization },
     },
     histogram: encodeHistogram(histogram),
     clientErrors: merged.errors,
     network: network.emulation,
+    bound,
     ...(fault === undefined ? {} : { fault }),
     warnings,
+  };
+}
+
+/** A push or broadcast run that delivered less than this share of what it asked for says so. */
+const DELIVERED_SHORT = 0.9;
+
+/** Messages a second the run asked for; undefined where the clients set their own pace (closed-loop echo, idle). */
+function offeredRate(config: RunConfig, broadcastEvents: number): number | undefined {
+  switch (config.scenario) {
+    case 'echo':
+      return config.targetRatePerSecond > 0 ? config.targetRatePerSecond : undefined;
+    case 'push':
+      return config.clients * config.pushRatePerSecond;
+    case 'broadcast':
+      return (config.clients * broadcastEvents) / config.durationSeconds;
+    case 'idle':
+      return undefined;
+  }
+}
+
+/** The driver's CPU and the server's load over the measured window. */
+interface WindowLoads {
+  driverCpuCores: number;
+  server?: WindowLoad;
+}
+
+/** Snapshots the driver's CPU and the server's counters at the window's start and end. */
+async function meterLoads(window: FleetWindow, currentServer: () => ServerProcess | undefined): Promise<WindowLoads> {
+  await sleep(Math.max(0, window.startMs - clockNowMs()));
+  const cpuStart = process.cpuUsage();
+  const startedAt = performance.now();
+  const before = await currentServer()
+    ?.stats()
+    .catch(() => undefined);
+  await sleep(Math.max(0, window.endMs - clockNowMs()));
+  const cpu = process.cpuUsage(cpuStart);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const after = await currentServer()
+    ?.stats()
+    .catch(() => undefined);
+  const driverCpuCores = (cpu.user + cpu.system) / 1e6 / seconds;
+  // a server restarted in the window has no load over it
+  if (before === undefined || after === undefined || before.pid !== after.pid) return { driverCpuCores };
+  const activeMs = after.eventLoopActiveMs - before.eventLoopActiveMs;
+  const idleMs = after.eventLoopIdleMs - before.eventLoopIdleMs;
+  return {
+    driverCpuCores,
+    server: {
+      cpuCores: (cpuMicros(after) - cpuMicros(before)) / 1e6 / seconds,
+      eventLoopUtilization: activeMs + idleMs > 0 ? activeMs / (activeMs + idleMs) : 0,
+    },
   };
 }
 

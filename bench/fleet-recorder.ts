@@ -3,7 +3,8 @@
  * received (routed to echo, push or broadcast accounting), latency in the window, delivery by
  * sequence number, and, at the end, the fleet's result in a form that merges across fleets.
  */
-import { ECHO_PREFIX, decodeEchoSeq, decodeServerEvent } from '../servers/contract.ts';
+import { performance } from 'node:perf_hooks';
+import { ECHO_PREFIX, clockNowMs, decodeEchoSeq, decodeServerEvent } from '../servers/contract.ts';
 import type { ClientWire, PollCounts } from './clients/transport-client.ts';
 import { countError, messageHead } from './clients/transport-client.ts';
 import { SequenceTracker, summarizeDelivery } from './delivery.ts';
@@ -36,6 +37,21 @@ export interface FleetResult {
   fault?: { atMs: number; durationMs: number };
   /** The first bytes of the first client's first connection, base64, when the plan asked for them. */
   sample?: { up: string; down: string };
+}
+
+/**
+ * Measures this thread's event-loop utilization over the window: from the window's start (or
+ * now, if it has begun) to stop().
+ */
+export function meterWindowUtilization(window: FleetWindow): { stop(): number } {
+  let start = performance.eventLoopUtilization();
+  const timer = setTimeout(() => (start = performance.eventLoopUtilization()), Math.max(0, window.startMs - clockNowMs()));
+  return {
+    stop() {
+      clearTimeout(timer);
+      return performance.eventLoopUtilization(start).utilization;
+    },
+  };
 }
 
 /** The three steps every fleet offers the engine. */
@@ -83,7 +99,6 @@ export class FleetRecorder {
   /** Accounts for one message a client received. */
   receive(record: ClientRecord, message: string | Buffer, receivedAtMs: number): Received {
     const text = messageHead(message);
-    const inWindow = receivedAtMs >= this.window.startMs && receivedAtMs <= this.window.endMs;
     if (text.startsWith(ECHO_PREFIX) || this.config.scenario === 'echo') {
       const seq = decodeEchoSeq(text);
       if (seq === undefined) {
@@ -94,7 +109,7 @@ export class FleetRecorder {
       const sentAtMs = record.awaiting.get(seq);
       if (sentAtMs === undefined) return 'duplicate'; // counted by the tracker
       record.awaiting.delete(seq);
-      if (inWindow) this.inWindow(receivedAtMs - sentAtMs);
+      if (this.sentInWindow(sentAtMs)) this.inWindow(receivedAtMs - sentAtMs);
       return 'echo-reply';
     }
     const event = decodeServerEvent(text);
@@ -108,8 +123,16 @@ export class FleetRecorder {
       record.broadcasts.record(event.seq);
       this.broadcastLatest.set(event.seq, Math.max(this.broadcastLatest.get(event.seq) ?? 0, latencyMs));
     }
-    if (inWindow) this.inWindow(latencyMs);
+    if (this.sentInWindow(event.sentAtMs)) this.inWindow(latencyMs);
     return 'event';
+  }
+
+  /**
+   * Throughput and latency count the messages sent in the window (that arrived, then or later):
+   * counting arrivals would credit the window with what the warm-up queued.
+   */
+  private sentInWindow(sentAtMs: number): boolean {
+    return sentAtMs >= this.window.startMs && sentAtMs <= this.window.endMs;
   }
 
   private inWindow(latencyMs: number): void {

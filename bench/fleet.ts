@@ -5,11 +5,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clockNowMs, encodeEchoMessage } from '../servers/contract.ts';
+import { clockNowMs, encodeEchoBytes } from '../servers/contract.ts';
 import { createClient } from './clients/index.ts';
 import type { ClientOptions, TransportClient } from './clients/transport-client.ts';
-import { countError } from './clients/transport-client.ts';
-import { ClientRecord, FleetRecorder, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
+import { SENT, countError } from './clients/transport-client.ts';
+import { ClientRecord, FleetRecorder, meterWindowUtilization, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
 import type { RunConfig } from './result.ts';
 
 export interface FleetPlan {
@@ -87,7 +87,7 @@ export class Fleet implements FleetHandle {
   async run(window: FleetWindow): Promise<void> {
     this.recorder.window = window;
     this.sending = true;
-    const eluStart = performance.eventLoopUtilization();
+    const utilization = meterWindowUtilization(window);
     switch (this.config.scenario) {
       case 'echo':
         if (this.config.targetRatePerSecond > 0) await this.echoOpenLoop(window);
@@ -106,7 +106,7 @@ export class Fleet implements FleetHandle {
     clearTimeout(faultTimer);
     this.endFault();
     this.sending = false;
-    this.windowUtilization = performance.eventLoopUtilization(eluStart).utilization;
+    this.windowUtilization = utilization.stop();
   }
 
   async abort(): Promise<void> {
@@ -142,7 +142,8 @@ export class Fleet implements FleetHandle {
   /** Sends the client's next echo message, stamped now (closed loop) or at its intended time (open loop). */
   private sendEcho(client: TransportClient, record: ClientRecord, intendedAtMs = clockNowMs()): void {
     const seq = this.recorder.nextEcho(record, intendedAtMs);
-    client.send(encodeEchoMessage(seq, this.config.payloadBytes)).catch((error: unknown) => countError(this.recorder.errors, error));
+    const sent = client.send(encodeEchoBytes(seq, this.config.payloadBytes));
+    if (sent !== SENT) sent.catch((error: unknown) => countError(this.recorder.errors, error));
   }
 
   /** Closed loop: each client keeps inFlight messages out; each reply sends the next. */

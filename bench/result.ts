@@ -5,6 +5,7 @@
 import type { TransportName } from '../servers/contract.ts';
 import type { WireBytes } from './wire.ts';
 import type { MicroResults } from './micro/result.ts';
+import type { DriverBenchmark } from './driver-bench/result.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -134,6 +135,25 @@ export interface LatencySummary {
   mean: number;
 }
 
+/**
+ * Which side limited a run (bench/bound.ts decides): the server, the driver, the emulated link,
+ * a machine limit (open files, local ports), or none (no side was saturated: the scenario's own
+ * rate set the pace). Only a server-bound figure is a server's or a transport's capacity.
+ */
+export type BoundSide = 'server' | 'driver' | 'link' | 'machine' | 'none';
+
+export interface RunBound {
+  side: BoundSide;
+  /** The figures the decision rests on, in words. */
+  reason: string;
+}
+
+/** A process's load over the measured window. */
+export interface WindowLoad {
+  cpuCores: number;
+  eventLoopUtilization: number;
+}
+
 export interface ProcessUsage {
   cpuSeconds: number;
   peakRssBytes: number;
@@ -161,10 +181,22 @@ export interface CompletedRun {
   latencyMs: LatencySummary;
   /** Broadcast: per event, milliseconds until the last client had it. */
   broadcastLastClientMs?: LatencySummary;
-  throughput: { messagesPerSecond: number; measuredSeconds: number; messagesInWindow: number };
+  /**
+   * Messages sent in the measured window (by the client for echo, by the server's stamp for push
+   * and broadcast) that arrived, per second of window; offeredPerSecond is what the run asked
+   * for (open-loop echo, push, broadcast), absent where the clients set their own pace.
+   */
+  throughput: { messagesPerSecond: number; measuredSeconds: number; messagesInWindow: number; offeredPerSecond?: number };
   polls: { total: number; empty: number };
-  server: ProcessUsage & { counters: Record<string, number> };
-  driver: ProcessUsage & { saturated: boolean; eventLoopUtilization: number };
+  /** `window`: over the measured window (absent for a server the suite did not start). */
+  server: ProcessUsage & { counters: Record<string, number>; window?: WindowLoad };
+  /**
+   * eventLoopUtilization: the busiest driver thread's over the measured window; `threads`, each
+   * thread's; `window.cpuCores`, the driver process's CPU over the window (every thread).
+   */
+  driver: ProcessUsage & { saturated: boolean; eventLoopUtilization: number; threads?: number[]; window?: WindowLoad };
+  /** Which side was the limit (absent in results older than the field). */
+  bound?: RunBound;
   /** HdrHistogram (hdr-histogram-js, base64 compressed) of latency in microseconds. */
   histogram: string;
   /** Errors clients met and recovered from, by message. */
@@ -227,6 +259,8 @@ export interface Results {
    * was not measured (skipped: chromium absent); or the error of a measurement that failed.
    */
   browser?: BrowserFigures | { skipped: string } | { failed: string };
+  /** Is the driver stronger than what it measures? Its clients against bare loads (bench/driver-bench/). */
+  driverBenchmark?: DriverBenchmark;
   /** Per-message CPU cost of each transport's code path (bench/micro/). */
   micro?: MicroResults;
   /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */

@@ -155,7 +155,10 @@ export const FAULTS_SUITE: RunTemplate[] = FAULT_RUNS.map((template) => ({
   group: 'faults',
 }));
 
-export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE, scale: SCALE_SUITE, faults: FAULTS_SUITE } as const;
+/** `npm run bench -- --profile driver`: no scenario runs, only the driver benchmark (bench/driver-bench/). */
+export const DRIVER_SUITE: RunTemplate[] = [];
+
+export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE, scale: SCALE_SUITE, faults: FAULTS_SUITE, driver: DRIVER_SUITE } as const;
 export type SuiteName = keyof typeof SUITES;
 
 /** "16B", "1KiB", "64KiB", "1.5MiB". */

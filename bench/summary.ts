@@ -6,13 +6,14 @@ function perMessage(bytes: number, messages: number): string {
 }
 
 export function summaryTable(results: Results): string {
-  const header = ['run', 'msg/s', 'p50 ms', 'p99 ms', 'B/msg up', 'B/msg down', 'conn/client', 'empty polls', 'lost', 'dup', 'reord'];
+  const header = ['run', 'msg/s', 'asked/s', 'p50 ms', 'p99 ms', 'B/msg up', 'B/msg down', 'conn/client', 'empty polls', 'lost', 'dup', 'reord', 'bound'];
   const rows = results.runs.map((run) => {
     if (run.state === 'failed') return [run.id, `FAILED: ${run.error}`];
     const messages = run.messages.received;
     return [
       run.id,
       run.throughput.messagesPerSecond.toFixed(0),
+      run.throughput.offeredPerSecond === undefined ? '-' : run.throughput.offeredPerSecond.toFixed(0),
       run.latencyMs.p50.toFixed(3),
       run.latencyMs.p99.toFixed(3),
       perMessage(run.bytes.up.total, messages),
@@ -22,6 +23,7 @@ export function summaryTable(results: Results): string {
       String(run.messages.lost),
       String(run.messages.duplicated),
       String(run.messages.reordered),
+      run.bound?.side ?? '-',
     ];
   });
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row.length === header.length ? (row[column] ?? '').length : 0))));

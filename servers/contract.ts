@@ -88,6 +88,20 @@ export function encodeEchoMessage(seq: number, sizeBytes: number): string {
   return padding >= 0 ? `${head} ${paddingCache.padding.slice(0, padding)}` : head;
 }
 
+/** The same message as encodeEchoMessage, as bytes: built on a copy of one padded template, with no string to encode. */
+let templateCache = { sizeBytes: -1, template: Buffer.alloc(0) };
+
+export function encodeEchoBytes(seq: number, sizeBytes: number): Buffer {
+  const head = String(seq);
+  if (head.length + 1 > sizeBytes) return Buffer.from(head, 'latin1');
+  if (templateCache.sizeBytes !== sizeBytes) templateCache = { sizeBytes, template: Buffer.alloc(sizeBytes, 'x') };
+  const bytes = Buffer.allocUnsafe(sizeBytes);
+  templateCache.template.copy(bytes);
+  bytes.write(head, 0, 'latin1');
+  bytes[head.length] = 0x20;
+  return bytes;
+}
+
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const SPACE_CODE = 0x20;
@@ -337,6 +351,9 @@ export interface ServerStats extends ServerCounters {
   cpuSystemMicros: number;
   rssBytes: number;
   maxRssBytes: number;
+  /** The event loop's busy and idle time since the process started (performance.eventLoopUtilization()), in ms. */
+  eventLoopActiveMs: number;
+  eventLoopIdleMs: number;
 }
 
 /** What every transport server offers main.ts and the tests. */

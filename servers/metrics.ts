@@ -1,5 +1,6 @@
 /** The counters a server keeps: connections, requests, messages, errors and socket bytes. */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { ErrorCause, ServerCounters, ServerStats, TransportName } from './contract.ts';
 
 const ERROR_CAUSES: readonly ErrorCause[] = [
@@ -70,6 +71,7 @@ export class ServerMetrics {
     }
     const cpu = process.cpuUsage();
     const usage = process.resourceUsage();
+    const loop = performance.eventLoopUtilization();
     return {
       ...this.counters,
       errors: { ...this.counters.errors },
@@ -82,6 +84,8 @@ export class ServerMetrics {
       cpuSystemMicros: cpu.system,
       rssBytes: process.memoryUsage.rss(),
       maxRssBytes: usage.maxRSS * 1024,
+      eventLoopActiveMs: loop.active,
+      eventLoopIdleMs: loop.idle,
     };
   }
 }

@@ -8,11 +8,13 @@ export const TCP_HEADER_BYTES = 4;
 export const TCP_CONTROL_FLAG = 0x8000_0000;
 const LENGTH_MASK = 0x7fff_ffff;
 
-export function encodeTcpFrame(payload: string, control = false): Buffer {
-  const length = Buffer.byteLength(payload, 'utf8');
+/** A frame of `payload`: text (written as UTF-8) or bytes (copied as they are). */
+export function encodeTcpFrame(payload: string | Buffer, control = false): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
   const frame = Buffer.allocUnsafe(TCP_HEADER_BYTES + length);
   frame.writeUInt32BE((control ? TCP_CONTROL_FLAG : 0) + length, 0);
-  frame.write(payload, TCP_HEADER_BYTES, 'utf8');
+  if (typeof payload === 'string') frame.write(payload, TCP_HEADER_BYTES, 'utf8');
+  else payload.copy(frame, TCP_HEADER_BYTES);
   return frame;
 }
 

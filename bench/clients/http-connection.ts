@@ -33,12 +33,14 @@ export class ConnectionClosedError extends Error {
 }
 
 /** The request line, Host, the extra header lines (each ending in CRLF) and the body, as one buffer. */
-export function encodeRequest(method: string, path: string, hostHeader: string, headerLines: string, body?: string): Buffer {
+export function encodeRequest(method: string, path: string, hostHeader: string, headerLines: string, body?: string | Buffer): Buffer {
   if (body === undefined) return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${headerLines}\r\n`, 'latin1');
-  const head = `${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${headerLines}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n`;
-  const bytes = Buffer.allocUnsafe(head.length + Buffer.byteLength(body, 'utf8'));
+  const bodyBytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${headerLines}Content-Length: ${bodyBytes}\r\n\r\n`;
+  const bytes = Buffer.allocUnsafe(head.length + bodyBytes);
   bytes.write(head, 0, 'latin1');
-  bytes.write(body, head.length, 'utf8');
+  if (typeof body === 'string') bytes.write(body, head.length, 'utf8');
+  else body.copy(bytes, head.length);
   return bytes;
 }
 

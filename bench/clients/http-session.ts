@@ -73,7 +73,7 @@ export class HttpSession {
   }
 
   /** Sends a request; `handler` hears its response as it comes (used for streams and held polls). */
-  exchange(method: string, path: string, handler: ResponseHandler, headerLines = '', body?: string): void {
+  exchange(method: string, path: string, handler: ResponseHandler, headerLines = '', body?: string | Buffer): void {
     const bytes = encodeRequest(method, path, this.hostHeader, headerLines, body);
     const idle = this.waiting.length === 0 ? this.connections.find((connection) => !connection.busy) : undefined;
     if (idle !== undefined) idle.request(method, bytes, handler);
@@ -81,7 +81,7 @@ export class HttpSession {
   }
 
   /** A whole request and response, the body as bytes. */
-  fetchBytes(method: string, path: string, headerLines = '', body?: string): Promise<{ status: number; body: Buffer }> {
+  fetchBytes(method: string, path: string, headerLines = '', body?: string | Buffer): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve, reject) =>
       this.exchange(
         method,
@@ -94,7 +94,7 @@ export class HttpSession {
   }
 
   /** A whole request and response. */
-  async request(method: string, path: string, body?: string, contentType: 'text' | 'json' = 'text'): Promise<HttpAnswer> {
+  async request(method: string, path: string, body?: string | Buffer, contentType: 'text' | 'json' = 'text'): Promise<HttpAnswer> {
     const answer = await this.fetchBytes(method, path, body === undefined ? '' : contentType === 'json' ? JSON_BODY : TEXT_BODY, body);
     return { status: answer.status, body: answer.body.toString('utf8') };
   }
@@ -106,12 +106,7 @@ export class HttpSession {
     return (JSON.parse(answer.body) as { clientId: string }).clientId;
   }
 
-  /** Sends one message; the handler-free form of the hot path: `done` hears the status, `failed` an error. */
-  sendMessage(message: string, done: (status: number, body: Buffer) => void, failed: (error: Error) => void): void {
-    this.exchange('POST', this.path(ROUTES.messages), collect(done, failed), TEXT_BODY, message);
-  }
-
-  async send(message: string): Promise<void> {
+  async send(message: string | Buffer): Promise<void> {
     const answer = await this.request('POST', this.path(ROUTES.messages), message);
     if (answer.status !== 202) throw new HttpStatusError(answer.status, answer.body, 'POST /messages');
   }

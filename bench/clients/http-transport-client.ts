@@ -45,7 +45,7 @@ export abstract class HttpTransportClient extends ClientBase implements Transpor
     });
   }
 
-  send(message: string): Promise<void> {
+  send(message: string | Buffer): Promise<void> {
     return this.session.send(message);
   }
 

@@ -2,7 +2,7 @@
 import type net from 'node:net';
 import { clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from '../../servers/tcp-framing.ts';
-import { ClientBase, countError, openTappedConnection, type TransportClient } from './transport-client.ts';
+import { ClientBase, SENT, countError, openTappedConnection, type TransportClient } from './transport-client.ts';
 
 /** Far above any message the servers allow: the client never refuses what a server sends. */
 const MAX_FRAME_BYTES = 0x7fff_ffff;
@@ -35,7 +35,7 @@ export class TcpClient extends ClientBase implements TransportClient {
     return this.opened(socket, 'connect', () => this.open());
   }
 
-  send(message: string): Promise<void> {
+  send(message: string | Buffer): Promise<void> {
     return this.write(encodeTcpFrame(message));
   }
 
@@ -71,8 +71,6 @@ export class TcpClient extends ClientBase implements TransportClient {
     const socket = this.socket;
     if (socket === undefined || !socket.writable) return Promise.reject(new Error('the TCP connection is not open'));
     socket.write(frame);
-    return TAKEN;
+    return SENT;
   }
 }
-
-const TAKEN = Promise.resolve();

@@ -121,8 +121,11 @@ export interface TransportClient {
   onReconnected: () => void;
   /** Opens the connection or registers, and starts receiving. */
   connect(): Promise<void>;
-  /** Sends one message to echo; resolves once the transport has taken it. */
-  send(message: string): Promise<void>;
+  /**
+   * Sends one message to echo, UTF-8 text (bytes are sent as they are); resolves once the
+   * transport has taken it. A client that took it at once returns SENT, which needs no watching.
+   */
+  send(message: string | Buffer): Promise<void>;
   requestPush(request: PushRequest): Promise<void>;
   requestBroadcast(request: BroadcastRequest): Promise<void>;
   /** Stops receiving and closes every connection; resolves when they are closed. */
@@ -136,6 +139,9 @@ export interface TransportClient {
   /** Stops reading (true) or reads again (false): a slow consumer. */
   pauseReading(paused: boolean): void;
 }
+
+/** What send() returns when the transport took the message at once: a write that fails later closes the connection, and its error is counted there. */
+export const SENT: Promise<void> = Promise.resolve();
 
 /** How long a client waits before each attempt to come back after losing its connection or its server. */
 export const RECONNECT_AFTER_MS = 100;

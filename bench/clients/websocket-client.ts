@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
-import { ClientBase, openTappedConnection, type TransportClient } from './transport-client.ts';
+import { ClientBase, SENT, openTappedConnection, type TransportClient } from './transport-client.ts';
 
 export class WebSocketClient extends ClientBase implements TransportClient {
   readonly transport = 'websocket' as const;
@@ -39,7 +39,7 @@ export class WebSocketClient extends ClientBase implements TransportClient {
     return this.opened(socket, 'open', () => this.open());
   }
 
-  send(message: string): Promise<void> {
+  send(message: string | Buffer): Promise<void> {
     return this.sendFrame(message, false);
   }
 
@@ -71,12 +71,10 @@ export class WebSocketClient extends ClientBase implements TransportClient {
   }
 
   /** Hands the frame to `ws` (no write callback: a write that fails closes the socket, and its error is counted). */
-  private sendFrame(text: string, binary: boolean): Promise<void> {
+  private sendFrame(message: string | Buffer, binary: boolean): Promise<void> {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the WebSocket is not open'));
-    socket.send(binary ? Buffer.from(text) : text, { binary });
-    return TAKEN;
+    socket.send(binary && typeof message === 'string' ? Buffer.from(message) : message, { binary });
+    return SENT;
   }
 }
-
-const TAKEN = Promise.resolve();
