@@ -103,7 +103,10 @@ interface FrameFormat {
   readonly maxHeaderBytes: number;
   /** The header's length, given `haveBytes` of its bytes from `at` in `bytes` (which may not yet tell it all). */
   headerBytes(bytes: Buffer, at: number, haveBytes: number): number;
-  /** The payload's length and kind, once the header (from `at` in `bytes`) is complete. */
+  /**
+   * The payload's length and kind, once the header (from `at` in `bytes`) is complete. A frame
+   * whose payload is setup (a control request, a close, a ping) is setup whole, header and all.
+   */
   payload(bytes: Buffer, at: number): { bytes: number; kind: ByteKind };
 }
 
@@ -135,7 +138,7 @@ class FrameParser implements StreamParser {
       const wholeBytes = this.format.headerBytes(chunk, offset, available);
       if (wholeBytes <= available && this.format.headerBytes(chunk, offset, wholeBytes) === wholeBytes) {
         this.tally.add('framing', wholeBytes);
-        this.startPayload(chunk, offset);
+        this.startPayload(chunk, offset, wholeBytes);
         return offset + wholeBytes;
       }
     }
@@ -146,14 +149,17 @@ class FrameParser implements StreamParser {
     this.tally.add('framing', takenBytes);
     // A WebSocket header tells its full length only after its first two bytes: check again.
     if (this.headerHaveBytes === this.format.headerBytes(this.header, 0, this.headerHaveBytes)) {
+      const headerBytes = this.headerHaveBytes;
       this.headerHaveBytes = 0;
-      this.startPayload(this.header, 0);
+      this.startPayload(this.header, 0, headerBytes);
     }
     return offset + takenBytes;
   }
 
-  private startPayload(header: Buffer, at: number): void {
+  /** The header (`headerBytes`, counted as framing) is complete: a setup frame's header is setup too. */
+  private startPayload(header: Buffer, at: number, headerBytes: number): void {
     const { bytes, kind } = this.format.payload(header, at);
+    if (kind === 'setup') this.tally.move('framing', 'setup', headerBytes);
     this.payloadLeftBytes = bytes;
     this.payloadKind = kind;
     if (bytes > 0) this.state = 'payload';
@@ -168,7 +174,7 @@ class FrameParser implements StreamParser {
   }
 }
 
-/** The TCP transport's frames (servers/tcp-framing.ts): a control frame's payload is setup. */
+/** The TCP transport's frames (servers/tcp-framing.ts): a control frame (a request, an error) is setup whole. */
 const TCP_FRAME_FORMAT: FrameFormat = {
   maxHeaderBytes: TCP_HEADER_BYTES,
   headerBytes: () => TCP_HEADER_BYTES,
@@ -191,7 +197,9 @@ const WS_FIRST_CONTROL_OPCODE = 0x8; // close, ping, pong and the reserved contr
 
 /**
  * RFC 6455 frames of one direction. Text is payload; binary is payload going down and setup
- * going up (the driver's binary messages are control requests); control frames are framing.
+ * going up (the driver's binary messages are control requests); control frames (close, ping,
+ * pong) are the connection's life, not its messages: setup, like the handshake. So the framing
+ * of a message is its data frames' headers only.
  */
 class WebSocketFrameFormat implements FrameFormat {
   readonly maxHeaderBytes = WS_MAX_HEADER_BYTES;
@@ -218,7 +226,7 @@ class WebSocketFrameFormat implements FrameFormat {
   }
 
   private kindOf(opcode: number): ByteKind {
-    if (opcode >= WS_FIRST_CONTROL_OPCODE) return 'framing';
+    if (opcode >= WS_FIRST_CONTROL_OPCODE) return 'setup';
     // Control frames may come between the fragments of a message, so only data frames set it.
     if (opcode !== WS_OPCODE_CONTINUATION) this.messageOpcode = opcode;
     if (this.messageOpcode === WS_OPCODE_TEXT) return 'payload';

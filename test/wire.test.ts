@@ -182,7 +182,7 @@ test('websocket: a 65,536-byte message fed one byte at a time', () => {
   assert.deepEqual(wire.down, split({ setup: UPGRADE_RESPONSE.length, framing: 10, payload: 65_536 }));
 });
 
-test('websocket: binary is setup up and payload down, control frames are framing, continuations follow their message', () => {
+test('websocket: binary is setup up and payload down, control frames (close, ping, pong) are setup whole, continuations follow their message', () => {
   const controlRequest = '{"op":"push","ratePerSecond":10,"sizeBytes":32,"count":3}';
   const wire = accountAnyChunking('websocket', [
     ['up', UPGRADE_REQUEST],
@@ -202,17 +202,16 @@ test('websocket: binary is setup up and payload down, control frames are framing
   ]);
   assert.deepEqual(
     wire.up,
-    split({
-      setup: UPGRADE_REQUEST.length + controlRequest.length + 3 + 4,
-      framing: 6 + (6 + 13) + 6 + 6 + (6 + 2),
-    }),
+    // every frame going up is a control request or a control frame: setup, headers included
+    split({ setup: UPGRADE_REQUEST.length + (6 + controlRequest.length) + (6 + 13) + (6 + 3) + (6 + 4) + (6 + 2) }),
   );
   assert.deepEqual(
     wire.down,
     split({
-      setup: UPGRADE_RESPONSE.length,
+      setup: UPGRADE_RESPONSE.length + (2 + 13) + (2 + 2),
       payload: 'binary down'.length + utf8Bytes('héllo ') + utf8Bytes('wörld'),
-      framing: 2 + 2 + (2 + 13) + 2 + (2 + 2),
+      // a message's framing is its data frames' headers: 2 bytes each, and nothing else
+      framing: 2 + 2 + 2,
     }),
   );
 });
@@ -354,7 +353,7 @@ test('http: setup routes, chunked request bodies, 100 Continue, HEAD, 204 and bo
   );
 });
 
-test('tcp: a frame header is framing; message payload is payload, control payload is setup', () => {
+test('tcp: a message frame header is framing and its payload payload; a control frame is setup whole', () => {
   const control = '{"op":"push","ratePerSecond":100,"sizeBytes":16,"count":2}';
   const error = '{"code":"bad-request","error":"count must be an integer"}';
   const wire = accountAnyChunking('tcp', [
@@ -362,8 +361,8 @@ test('tcp: a frame header is framing; message payload is payload, control payloa
     ['down', tcpFrame('Received:  héllo')],
     ['down', Buffer.concat([tcpFrame(error, true), tcpFrame('push 1 1764102011123.456 xx')])],
   ]);
-  assert.deepEqual(wire.up, split({ framing: 3 * 4, setup: control.length, payload: utf8Bytes('héllo') }));
-  assert.deepEqual(wire.down, split({ framing: 3 * 4, setup: error.length, payload: utf8Bytes('Received:  héllo') + 'push 1 1764102011123.456 xx'.length }));
+  assert.deepEqual(wire.up, split({ framing: 2 * 4, setup: 4 + control.length, payload: utf8Bytes('héllo') }));
+  assert.deepEqual(wire.down, split({ framing: 2 * 4, setup: 4 + error.length, payload: utf8Bytes('Received:  héllo') + 'push 1 1764102011123.456 xx'.length }));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -425,8 +424,8 @@ test('tapSocket: a loopback TCP connection: every byte written (strings with the
   assert.equal(callbacks, 7);
   assert.deepEqual(Buffer.concat(received), Buffer.concat([tcpFrame(reply), tcpFrame(error, true)]));
   assertSocketCounts(accountant, socket, wire);
-  assert.deepEqual(wire.up, split({ framing: 4 * 4, setup: control.length, payload: latin1Bytes('café') + 'hello'.length + 'bye'.length }));
-  assert.deepEqual(wire.down, split({ framing: 2 * 4, setup: error.length, payload: utf8Bytes(reply) }));
+  assert.deepEqual(wire.up, split({ framing: 3 * 4, setup: 4 + control.length, payload: latin1Bytes('café') + 'hello'.length + 'bye'.length }));
+  assert.deepEqual(wire.down, split({ framing: 4, setup: 4 + error.length, payload: utf8Bytes(reply) }));
 });
 
 /** An agent whose one keep-alive connection is tapped. */
@@ -544,13 +543,14 @@ test('tapSocket: a ws client: handshake is setup, frames are split, even those t
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 
   assertSocketCounts(accountant, socket, wire);
-  // Up: binary 6 + text 6 + close 6+2; down: welcome 2 + echo 2 + close 2+2.
+  // Up: the text frame's 6 bytes of header are framing; the binary request and the close (6+2) are setup.
+  // Down: welcome 2 + echo 2 are framing; the close (2+2) is setup.
   assert.equal(wire.up.payload, 'hello world'.length);
-  assert.equal(wire.up.framing, 6 + 6 + 8);
+  assert.equal(wire.up.framing, 6);
   assert.equal(wire.up.headers, 0);
   assert.ok(wire.up.setup > 'GET /ws HTTP/1.1\r\n\r\n'.length + '{"op":"x"}'.length, 'the upgrade request and the binary message');
   assert.ok(wire.down.setup >= 'HTTP/1.1 101 Switching Protocols\r\n\r\n'.length, 'the 101 response');
   assert.equal(wire.down.payload, 'welcome'.length + 'hello world'.length);
-  assert.equal(wire.down.framing, 2 + 2 + 4);
+  assert.equal(wire.down.framing, 2 + 2);
   assert.equal(wire.down.headers, 0);
 });

@@ -45,8 +45,10 @@ const HOW_TO_READ = [
     '**payload**: the bytes of the messages themselves, the same on every transport;',
     '**headers**: the HTTP request and response heads that carry each message or poll;',
     '**framing**: what a transport wraps around each message: WebSocket frame headers, SSE `data:` lines, the JSON around polled ' +
-      "messages, chunked encoding, the raw TCP transport's length prefixes, control frames;",
-    '**setup**: bytes spent to set a client up: registering it, the WebSocket upgrade handshake, the request that starts a push or a broadcast.',
+      "messages, chunked encoding, the raw TCP transport's length prefixes of its messages;",
+    '**setup**: bytes spent on the connection and the client rather than on a message: registering it, the WebSocket upgrade handshake, ' +
+      "the request that starts a push or a broadcast, and the connection's own control frames (WebSocket close, ping and pong; the TCP " +
+      "transport's control frames), header and all. So the framing per message counts message frames only.",
   ]),
   'A figure taken from the results file as it is is *measured*; one derived from them says *computed* and gives its formula. ' +
     'Latency is in milliseconds; "p50" is the median, "p99" the value 99% of messages beat.',
