@@ -212,7 +212,9 @@ export class AutocannonFleet implements FleetHandle {
         };
       },
       onResponse: (status, body) => {
-        if (status !== 202) countError(member.errors, new Error(`POST /messages answered ${status}: ${body.slice(0, 200)}`));
+        if (status === 202) return;
+        member.record.echoFailed += 1;
+        countError(member.errors, new Error(`POST /messages answered ${status}: ${body.slice(0, 200)}`));
       },
     };
   }

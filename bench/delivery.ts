@@ -40,14 +40,26 @@ export class SequenceTracker {
   }
 }
 
+/**
+ * A run's delivery once the sender's own count is known (undefined: nobody counted): loss is
+ * what was sent and never arrived, not what was expected and never arrived.
+ */
+export function withSent(delivery: Delivery, sent: number | undefined): Delivery {
+  const { sent: _fleetCount, ...rest } = delivery;
+  const missing = delivery.missing ?? delivery.lost;
+  if (sent === undefined) return { ...rest, lost: missing, missing };
+  return { ...rest, sent, lost: Math.max(0, sent - delivery.received), missing };
+}
+
 /** Sums per-client trackers into a Delivery, given how many messages each client should have had. */
 export function summarizeDelivery(clients: { tracker: SequenceTracker; expected: number }[], sent: number): Delivery {
-  const delivery: Delivery = { expected: 0, sent, received: 0, lost: 0, duplicated: 0, reordered: 0, clientsWithLoss: 0 };
+  const delivery: Delivery = { expected: 0, sent, received: 0, lost: 0, missing: 0, duplicated: 0, reordered: 0, clientsWithLoss: 0 };
   for (const { tracker, expected } of clients) {
     const lost = tracker.lost(expected);
     delivery.expected += expected;
     delivery.received += tracker.received;
     delivery.lost += lost;
+    delivery.missing = (delivery.missing ?? 0) + lost;
     delivery.duplicated += tracker.duplicated;
     delivery.reordered += tracker.reordered;
     if (lost > 0) delivery.clientsWithLoss += 1;
@@ -57,9 +69,11 @@ export function summarizeDelivery(clients: { tracker: SequenceTracker; expected:
 
 export function addDelivery(into: Delivery, from: Delivery): void {
   into.expected += from.expected;
-  into.sent += from.sent;
+  if (from.sent === undefined) delete into.sent;
+  else if (into.sent !== undefined) into.sent += from.sent;
   into.received += from.received;
   into.lost += from.lost;
+  into.missing = (into.missing ?? 0) + (from.missing ?? from.lost);
   into.duplicated += from.duplicated;
   into.reordered += from.reordered;
   into.clientsWithLoss += from.clientsWithLoss;

@@ -9,7 +9,7 @@ import { Fleet, type FleetPlan } from './fleet.ts';
 import type { FleetHandle, FleetResult, FleetWindow } from './fleet-recorder.ts';
 import { WorkerFleet } from './fleet-worker.ts';
 import { AutocannonFleet } from './autocannon-fleet.ts';
-import { addDelivery } from './delivery.ts';
+import { addDelivery, withSent } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
 import { SATURATED, decideBound } from './bound.ts';
@@ -227,7 +227,8 @@ async function measure(
     const loads = meterLoads(window, () => server);
     context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
     const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
-    const broadcasts = config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve(0);
+    const broadcasts: Promise<BroadcastsSent> =
+      config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve({ events: 0, queued: 0 });
     let networkCut: FaultRecord | undefined;
     const cutTimer =
       config.fault === 'network-cut'
@@ -270,13 +271,13 @@ async function measure(
     const restartError = await restarting;
     if (restartError !== undefined)
       throw new Error(`the server could not be restarted: ${restartError instanceof Error ? restartError.message : String(restartError)}`);
-    const broadcastEvents = await broadcasts;
+    const { events: broadcastEvents, queued: broadcastsQueued } = await broadcasts;
 
     context.emit({ type: 'phase', id, phase: 'draining' });
     const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
-    return { window, results, networkCut, restartFault, lives, broadcastEvents, windowLoads: await loads };
+    return { window, results, networkCut, restartFault, lives, broadcastEvents, broadcastsQueued, windowLoads: await loads };
   });
-  const { window, results, networkCut, restartFault, lives, broadcastEvents, windowLoads } = measured;
+  const { window, results, networkCut, restartFault, lives, broadcastEvents, broadcastsQueued, windowLoads } = measured;
   const cpu = process.cpuUsage(cpuBefore);
   const driverPeakRss = rss.stop();
   const serverAfter = await server?.stats();
@@ -327,18 +328,21 @@ async function measure(
       `push requests were still being made ${Math.round(lateSetupMs)} ms into the measured window: the warm-up was too short for this many clients`,
     );
   }
-  if (merged.delivery.lost > 0) warnings.push(`${merged.delivery.lost} messages LOST (of ${merged.delivery.expected} expected)`);
-  if (merged.delivery.duplicated > 0) warnings.push(`${merged.delivery.duplicated} messages duplicated`);
-  if (merged.delivery.reordered > 0) warnings.push(`${merged.delivery.reordered} messages reordered`);
+  // every life of the server process (one, or two around a restart): from its first snapshot to its last
+  const spans: ServerLife[] =
+    serverBefore === undefined || serverAfter === undefined ? [] : [...lives, { before: lives.at(-1)?.next ?? serverBefore, end: serverAfter }];
+  const counters = sumCounters(spans.map((span) => serverCounters(span.end, span.before)));
+  const delivery = withSent(merged.delivery, sentCount(config, merged.delivery, spans.length > 0 ? counters : undefined, broadcastsQueued));
+  if (delivery.lost > 0)
+    warnings.push(`${delivery.lost} messages LOST (of ${delivery.sent ?? delivery.expected} ${delivery.sent === undefined ? 'expected' : 'sent'})`);
+  if (delivery.duplicated > 0) warnings.push(`${delivery.duplicated} messages duplicated`);
+  if (delivery.reordered > 0) warnings.push(`${delivery.reordered} messages reordered`);
   if (merged.socketBytes.up !== merged.wire.up.total || merged.socketBytes.down !== merged.wire.down.total) {
     warnings.push(
       `byte split differs from the sockets' own count: split ${merged.wire.up.total}/${merged.wire.down.total}, sockets ${merged.socketBytes.up}/${merged.socketBytes.down}`,
     );
   }
 
-  // every life of the server process (one, or two around a restart): from its first snapshot to its last
-  const spans: ServerLife[] =
-    serverBefore === undefined || serverAfter === undefined ? [] : [...lives, { before: lives.at(-1)?.next ?? serverBefore, end: serverAfter }];
   const serverCpuSeconds = spans.reduce((sum, span) => sum + (cpuMicros(span.end) - cpuMicros(span.before)) / 1e6, 0);
   return {
     state: 'completed',
@@ -350,7 +354,7 @@ async function measure(
     payloadBytes: config.payloadBytes,
     durationSeconds: config.durationSeconds,
     config,
-    messages: merged.delivery,
+    messages: delivery,
     bytes: merged.wire,
     socketBytes: merged.socketBytes,
     connections: { opened: merged.connectionsOpened, perClient: merged.connectionsOpened / config.clients },
@@ -366,7 +370,7 @@ async function measure(
     server: {
       cpuSeconds: serverCpuSeconds,
       peakRssBytes: Math.max(0, ...spans.map((span) => span.end.maxRssBytes)),
-      counters: sumCounters(spans.map((span) => serverCounters(span.end, span.before))),
+      counters,
       ...(windowLoads.server === undefined ? {} : { window: windowLoads.server }),
     },
     driver: {
@@ -474,16 +478,36 @@ function serverCounters(after: ServerStats, before: ServerStats | undefined): Re
   return counters;
 }
 
-/** Sends config.broadcastEvents events, evenly spread over the window; resolves with how many went out. */
-async function broadcastDuring(server: ServerProcess, config: RunConfig, window: FleetWindow): Promise<number> {
+interface BroadcastsSent {
+  events: number;
+  /** Messages the server sent or queued: for each event, the clients it reached. */
+  queued: number;
+}
+
+/** Sends config.broadcastEvents events, evenly spread over the window; resolves with how many went out, and to how many clients in all. */
+async function broadcastDuring(server: ServerProcess, config: RunConfig, window: FleetWindow): Promise<BroadcastsSent> {
   const spacingMs = (window.endMs - window.startMs) / config.broadcastEvents;
-  let sent = 0;
+  const sent: BroadcastsSent = { events: 0, queued: 0 };
   for (let i = 0; i < config.broadcastEvents; i++) {
     await sleep(Math.max(0, window.startMs + spacingMs * (i + 0.5) - clockNowMs()));
-    await server.broadcast(config.payloadBytes);
-    sent += 1;
+    sent.queued += await server.broadcast(config.payloadBytes);
+    sent.events += 1;
   }
   return sent;
+}
+
+/** What was actually sent: the clients' echoes, the server's push events, the broadcasts' reach; undefined where nobody counted. */
+function sentCount(config: RunConfig, fleets: Delivery, serverCounters: Record<string, number> | undefined, broadcastsQueued: number): number | undefined {
+  switch (config.scenario) {
+    case 'echo':
+      return fleets.sent;
+    case 'push':
+      return serverCounters?.eventsCreated;
+    case 'broadcast':
+      return serverCounters === undefined ? undefined : broadcastsQueued;
+    case 'idle':
+      return 0;
+  }
 }
 
 interface MergedFleets {
@@ -500,7 +524,7 @@ interface MergedFleets {
 /** Sums the fleets' counters; for broadcast, the latest arrival of each event across fleets. */
 function mergeFleets(results: FleetResult[]): MergedFleets {
   const merged: MergedFleets = {
-    delivery: { expected: 0, sent: 0, received: 0, lost: 0, duplicated: 0, reordered: 0, clientsWithLoss: 0 },
+    delivery: { expected: 0, sent: 0, received: 0, lost: 0, missing: 0, duplicated: 0, reordered: 0, clientsWithLoss: 0 },
     wire: emptyWireBytes(),
     socketBytes: { up: 0, down: 0 },
     connectionsOpened: 0,

@@ -73,6 +73,8 @@ export class ClientRecord {
   /** echo: send time (or intended send time) of each message awaiting its reply, by seq. */
   readonly awaiting = new Map<number, number>();
   echoSent = 0;
+  /** echo: sends that failed (the message never reached the server: counted as an error, not a loss). */
+  echoFailed = 0;
   pushExpected = 0;
   /** push: when the client asked for its push (clockNowMs), to tell where the stream should be. */
   pushRequestedAtMs = 0;
@@ -184,7 +186,8 @@ export class FleetRecorder {
           return [];
       }
     });
-    const sent = trackers.reduce((sum, tracker) => sum + tracker.expected, 0);
+    // what the clients sent; a push's or a broadcast's is the server's to count (the engine reads its counters)
+    const sent = this.config.scenario === 'echo' ? records.reduce((sum, record) => sum + record.echoSent - record.echoFailed, 0) : 0;
     const capture = clients[0]?.wire.capture;
     return {
       ...(capture === undefined ? {} : { sample: { up: capture.bytes('up').toString('base64'), down: capture.bytes('down').toString('base64') } }),

@@ -143,7 +143,11 @@ export class Fleet implements FleetHandle {
   private sendEcho(client: TransportClient, record: ClientRecord, intendedAtMs = clockNowMs()): void {
     const seq = this.recorder.nextEcho(record, intendedAtMs);
     const sent = client.send(encodeEchoBytes(seq, this.config.payloadBytes));
-    if (sent !== SENT) sent.catch((error: unknown) => countError(this.recorder.errors, error));
+    if (sent === SENT) return;
+    sent.catch((error: unknown) => {
+      record.echoFailed += 1;
+      countError(this.recorder.errors, error);
+    });
   }
 
   /** Closed loop: each client keeps inFlight messages out; each reply sends the next. */

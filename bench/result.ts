@@ -114,11 +114,21 @@ export interface FaultRecord {
 export interface Delivery {
   /** Messages the clients should have received. */
   expected: number;
-  /** Messages the clients (echo) or the server (push, broadcast) sent. */
-  sent: number;
+  /**
+   * Messages actually sent: by the clients for echo (their sends that went out), by the server
+   * for push (its count of events created) and broadcast (the clients each event was queued
+   * for); absent where nobody counted (a push to a server the suite did not start).
+   */
+  sent?: number;
   /** Distinct messages received. */
   received: number;
+  /** Sent and never received (sent - received); where sent is not known, the same as missing. */
   lost: number;
+  /**
+   * Expected and never received, by each client's sequence numbers: lost, or never sent (a push
+   * cut short by a server that was down, say). Absent in results older than the field.
+   */
+  missing?: number;
   duplicated: number;
   reordered: number;
   /** Clients that lost at least one message. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SequenceTracker, summarizeDelivery } from '../bench/delivery.ts';
+import { SequenceTracker, summarizeDelivery, withSent } from '../bench/delivery.ts';
 
 describe('delivery accounting', () => {
   it('counts a perfect stream as all received', () => {
@@ -11,6 +11,7 @@ describe('delivery accounting', () => {
       sent: 100,
       received: 100,
       lost: 0,
+      missing: 0,
       duplicated: 0,
       reordered: 0,
       clientsWithLoss: 0,
@@ -33,5 +34,27 @@ describe('delivery accounting', () => {
       8,
     );
     assert.equal(summary.clientsWithLoss, 1);
+  });
+});
+
+describe('loss is what was sent and never arrived', () => {
+  // a client expected 10 (seqs 1..10) and received 1..6: 4 missing
+  const tracker = new SequenceTracker();
+  for (let seq = 1; seq <= 6; seq++) tracker.record(seq);
+  const fleet = summarizeDelivery([{ tracker, expected: 10 }], 0);
+
+  it('a sender that sent 8 of the 10 expected: 2 lost, 4 missing', () => {
+    const delivery = withSent(fleet, 8);
+    assert.equal(delivery.sent, 8);
+    assert.equal(delivery.expected, 10);
+    assert.equal(delivery.lost, 2);
+    assert.equal(delivery.missing, 4);
+  });
+
+  it('a sender nobody counted: no sent figure, and loss is what is missing', () => {
+    const delivery = withSent(fleet, undefined);
+    assert.equal('sent' in delivery, false);
+    assert.equal(delivery.lost, 4);
+    assert.equal(delivery.missing, 4);
   });
 });

@@ -139,6 +139,10 @@ describe('every scenario on every transport', () => {
         const run = completed(await runScenario(config, context));
         assert.deepEqual(run.socketBytes, { up: run.bytes.up.total, down: run.bytes.down.total });
         assert.equal(run.messages.lost + run.messages.duplicated + run.messages.reordered, 0, JSON.stringify(run.messages));
+        // sent is counted where the messages come from: the server's events, the broadcasts' reach, the clients' sends
+        if (scenario === 'push') assert.equal(run.messages.sent, run.server.counters.eventsCreated);
+        if (scenario === 'broadcast') assert.equal(run.messages.sent, config.clients * (run.server.counters.eventsCreated ?? 0));
+        if (scenario === 'echo') assert.equal(run.messages.sent, run.server.counters.messagesIn);
         if (scenario !== 'idle') {
           assert.ok(run.messages.received > 0);
           assert.equal(run.messages.received, run.messages.expected);

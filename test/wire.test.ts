@@ -362,7 +362,10 @@ test('tcp: a message frame header is framing and its payload payload; a control 
     ['down', Buffer.concat([tcpFrame(error, true), tcpFrame('push 1 1764102011123.456 xx')])],
   ]);
   assert.deepEqual(wire.up, split({ framing: 2 * 4, setup: 4 + control.length, payload: utf8Bytes('héllo') }));
-  assert.deepEqual(wire.down, split({ framing: 2 * 4, setup: 4 + error.length, payload: utf8Bytes('Received:  héllo') + 'push 1 1764102011123.456 xx'.length }));
+  assert.deepEqual(
+    wire.down,
+    split({ framing: 2 * 4, setup: 4 + error.length, payload: utf8Bytes('Received:  héllo') + 'push 1 1764102011123.456 xx'.length }),
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -30,12 +30,14 @@ function countedDrops(run: CompletedRun): number {
 
 /** Whether nothing was lost unnoticed: every message arrived, or the server counted each one that did not. */
 export function faultOutcome(run: CompletedRun): string {
-  const { lost, duplicated, reordered } = run.messages;
+  const { duplicated, reordered } = run.messages;
+  // a restart's gap was never sent: what the clients miss is the figure to check against it
+  const lost = run.fault?.kind === 'server-restart' ? (run.messages.missing ?? run.messages.lost) : run.messages.lost;
   const drops = countedDrops(run);
   if (lost === 0 && duplicated === 0 && reordered === 0) return 'nothing lost';
   if (run.fault?.kind === 'server-restart' && duplicated === 0 && reordered === 0) {
     const gap = gapMessages(run);
-    const text = `${formatInteger(lost)} lost while the server was down (computed: clients × rate × downtime = ${formatNumber(gap, 0)})`;
+    const text = `${formatInteger(lost)} missing, never sent while the server was down (computed: clients × rate × downtime = ${formatNumber(gap, 0)})`;
     return lost <= gap + GAP_SLACK_PER_CLIENT * run.clients ? text : bold(`${text}: more than the gap explains`);
   }
   if (lost === drops && duplicated === 0 && reordered === 0) return `${formatInteger(lost)} lost, every one counted by the server`;
