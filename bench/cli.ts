@@ -27,6 +27,7 @@ import {
 } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
+import { exitWith } from '../scripts/command-line.ts';
 
 export class UsageError extends Error {}
 
@@ -335,5 +336,6 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/cli.ts')) {
-  process.exitCode = await main(process.argv.slice(2));
+  // results written, the bench ends: nothing a run left open keeps it waiting
+  await exitWith(await main(process.argv.slice(2)));
 }

@@ -108,6 +108,8 @@ function sampleRss(): { stop(): number } {
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, RSS_SAMPLE_MS);
+  // a sampler never keeps the process alive, even if a failed run forgets to stop it
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);
@@ -274,7 +276,7 @@ async function measure(
     context.emit({ type: 'phase', id, phase: 'draining' });
     const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
     return { window, results, networkCut, restartFault, lives };
-  });
+  }).finally(() => rss.stop());
   const { window, results, networkCut, restartFault, lives } = measured;
   const cpu = process.cpuUsage(cpuBefore);
   const driverPeakRss = rss.stop();
