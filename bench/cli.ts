@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
+import { normalizeOrigin } from '../servers/origin.ts';
 import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
 import { measureBrowser, type BrowserOutcome } from './browser/measure.ts';
 import { startGoEchoServer } from './go-peer.ts';
@@ -68,6 +69,11 @@ const OPTIONS: Record<string, OptionSpec> = {
   loss: { type: 'string', value: 'percent', help: 'packet loss: needs tc netem, which the relay cannot emulate (refused where netem is absent)' },
   workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
   target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
+  origin: {
+    type: 'string',
+    value: 'origin',
+    help: "websocket: the Origin header of the upgrade, e.g. http://localhost:8080, or none to send none (default: the target's own origin, as a page it served would)",
+  },
   'local-addresses': { type: 'string', value: 'n', help: 'spread clients over 127.0.0.1..127.0.0.n (more than 64k connections)' },
   'no-pin': { type: 'boolean', help: 'do not pin the server and the driver to different cores' },
   out: { type: 'string', value: 'dir', help: 'where results.json goes (default reports/<run-id>/)' },
@@ -192,6 +198,15 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     set.target = target;
     if (overrides.transports === undefined) overrides.transports = [url.protocol === 'ws:' ? 'websocket' : url.protocol === 'tcp:' ? 'tcp' : 'short-poll'];
     if (overrides.transports.length !== 1) throw new UsageError('--target drives one server: name one transport with --transports');
+  }
+  const origin = text('origin');
+  if (origin !== undefined) {
+    if (origin === 'none') set.origin = null;
+    else {
+      const normalized = normalizeOrigin(origin);
+      if (normalized === undefined) throw new UsageError(`--origin takes an origin (scheme://host[:port], nothing after it) or none, not "${origin}"`);
+      set.origin = normalized;
+    }
   }
   const addresses = text('local-addresses');
   const localAddresses = addresses === undefined ? 0 : positive(addresses, 'local-addresses');

@@ -204,6 +204,7 @@ async function measure(
       host: url.hostname,
       port: Number(url.port),
       ...(config.transport === 'websocket' ? { url: target } : {}),
+      ...(config.origin === undefined ? {} : { origin: config.origin }),
       pollIntervalMs: config.pollIntervalMs,
       perMessageDeflate: config.perMessageDeflate,
     },

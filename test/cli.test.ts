@@ -50,6 +50,7 @@ describe('bench command line', () => {
       [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
       [['--profile', 'huge'], /unknown profile "huge": use default, quick, scale/],
       [['--loss', '1'], /--loss needs tc netem/],
+      [['--origin', 'http://page.example/index.html'], /--origin takes an origin \(scheme:\/\/host\[:port\], nothing after it\) or none/],
     ] as const) {
       const result = bench([...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -72,6 +73,7 @@ describe('bench command line', () => {
       '--push-rate',
       '--poll-interval',
       '--target',
+      '--origin',
       '--workers',
       '--out',
     ]) {
@@ -90,6 +92,11 @@ describe('bench command line', () => {
     assert.equal(parseSize('64KiB'), 65_536);
     assert.equal(parseSize('1KB'), 1000);
     assert.throws(() => parseBenchArgs(['--workers', '1.5']), UsageError);
+    const origins = ['none', 'http://localhost:8080', 'HTTPS://Page.Example:443'].map((origin) => {
+      const parsed = parseBenchArgs(['--target', 'ws://127.0.0.1:1234/', '--origin', origin]);
+      return parsed === 'help' ? 'help' : parsed.overrides.values?.origin;
+    });
+    assert.deepEqual(origins, [null, 'http://localhost:8080', 'https://page.example']);
     const scale = parseBenchArgs(['--profile', 'scale', '--transports', 'websocket']);
     if (scale === 'help') return assert.fail('--profile scale is not --help');
     assert.equal(scale.suite, 'scale');

@@ -1,8 +1,11 @@
 /** The websocket server as the textbook teaches it: handshake, echo, and its bad input. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketClient } from '../bench/clients/websocket-client.ts';
+import type { ClientOptions } from '../bench/clients/transport-client.ts';
 import { computeAccept } from '../servers/handshake.ts';
 import { withServer } from './helpers.ts';
 
@@ -80,5 +83,39 @@ describe('websocket server', () => {
       assert.equal(reply, 'Received:  ok');
       ws.close();
     });
+  });
+});
+
+describe("the bench's WebSocket client", () => {
+  /** The Origin header (undefined: none) of the upgrade a client with `options` sends to a ws server on port 0, and that port. */
+  async function originSent(options: Partial<ClientOptions>): Promise<{ origin: string | undefined; port: number }> {
+    let seen: { origin: string | undefined } | undefined;
+    const server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (info: { req: IncomingMessage }) => ((seen = { origin: info.req.headers.origin }), true),
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      });
+      const port = (server.address() as { port: number }).port;
+      const client = new WebSocketClient({ host: '127.0.0.1', port, url: `ws://127.0.0.1:${port}/`, pollIntervalMs: 0, perMessageDeflate: false, ...options });
+      await client.connect();
+      await client.close();
+      assert.ok(seen !== undefined, 'the upgrade reached the server');
+      return { origin: seen.origin, port };
+    } finally {
+      for (const socket of server.clients) socket.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it("sends an Origin header as a browser does: the target's own by default, the one given, or none", async () => {
+    const byDefault = await originSent({});
+    assert.equal(byDefault.origin, `http://127.0.0.1:${byDefault.port}`);
+    assert.equal((await originSent({ origin: 'https://textbook.example' })).origin, 'https://textbook.example');
+    assert.equal((await originSent({ origin: null })).origin, undefined);
   });
 });
