@@ -1,14 +1,17 @@
 /**
  * Runs one transport server as its own process:
  *
- *   npx tsx servers/main.ts --transport <short-poll|long-poll|sse|websocket|tcp> [--port 0] [--host 127.0.0.1]
+ *   npm run server -- --transport <short-poll|long-poll|sse|websocket|tcp> [--port 0] [--host 127.0.0.1]
  *
  * prints one JSON line on stdout as soon as it listens,
  *   {"ready":true,"transport":"websocket","port":54321,"pid":123}
- * and stops gracefully on SIGTERM and SIGINT (exit code 0). With an IPC channel (a parent that
- * forked it), it answers {"type":"stats"} with {"type":"stats","stats":{...}} and
- * {"type":"broadcast","sizeBytes":N} with {"type":"broadcast","clients":N}.
+ * and stops gracefully on SIGTERM and SIGINT (exit code 0). npm runs it as `exec node --import tsx
+ * servers/main.ts`, so the process npm starts is the server itself: npm relays a signal straight
+ * to it and exits with its code. With an IPC channel (a parent that forked it), it answers
+ * {"type":"stats"} with {"type":"stats","stats":{...}} and {"type":"broadcast","sizeBytes":N}
+ * with {"type":"broadcast","clients":N}.
  */
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, TRANSPORTS, isTransportName, type ServerLimits, type TransportName, type TransportServer, type ServerOptions } from './contract.ts';
 import { createShortPollServer } from './short-poll.ts';
@@ -60,11 +63,11 @@ function usage(): string {
     ([key, option]) => `  --${option.flag.padEnd(24)} ${option.help} (default ${DEFAULT_LIMITS[key as keyof ServerLimits]})`,
   );
   return [
-    'Usage: npx tsx servers/main.ts --transport <name> [options]',
+    'Usage: npm run server -- --transport <name> [options]',
     '',
     'Runs one wirecost transport server. Prints one JSON line when it listens:',
     '  {"ready":true,"transport":"websocket","port":54321,"pid":123}',
-    'and stops gracefully on SIGTERM or SIGINT.',
+    'and stops gracefully on SIGTERM or SIGINT (exit code 0); a second one, a second or more later, stops it at once.',
     '',
     'Options:',
     `  --transport <name>         one of ${TRANSPORTS.join(', ')} (required)`,
@@ -141,6 +144,9 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
   return { transport, port, host: String(values.host), options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins } };
 }
 
+/** A signal repeated within this long of the first is the same stop request; later, it stops the server at once. */
+const REPEATED_SIGNAL_MS = 1_000;
+
 type IpcRequest = { type: 'stats' } | { type: 'broadcast'; sizeBytes: number };
 
 async function main(): Promise<void> {
@@ -159,13 +165,15 @@ async function main(): Promise<void> {
   const server = SERVER_FACTORIES[parsed.transport](parsed.options);
   const port = await server.listen(parsed.port, parsed.host);
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: string): void => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // npm relays the Ctrl-C the terminal also sent the server: a repeat this soon is the same request
+      if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
       process.stderr.write(`servers/main.ts: second ${signal}, exiting at once\n`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
