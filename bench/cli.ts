@@ -4,7 +4,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
 import { normalizeOrigin } from '../servers/origin.ts';
 import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
@@ -28,9 +27,7 @@ import {
 } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
-import { exitWith } from '../scripts/command-line.ts';
-
-export class UsageError extends Error {}
+import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -114,18 +111,12 @@ function positive(raw: string, option: string, { integer = true, allowZero = fal
 }
 
 export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, { type: spec.type }])),
-    });
-    values = parsed.values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, { type: spec.type }])),
+  }).values as Record<string, string | boolean | undefined>;
   if (values.help === true) return 'help';
   const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   const overrides: SuiteOverrides = { values: {} };
@@ -271,19 +262,13 @@ function runStamp(date: Date): string {
     .replaceAll(':', '-');
 }
 
-export async function main(args: string[]): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseBenchArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n\n${usage()}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${usage()}\n`);
-    return 0;
-  }
+export const BENCH_COMMAND: Command<BenchOptions> = { name: 'bench', usage, parse: parseBenchArgs };
+
+export function main(args: string[]): Promise<number> {
+  return runCommand(BENCH_COMMAND, args, (options) => bench(options, args));
+}
+
+async function bench(options: BenchOptions, args: string[]): Promise<number> {
   const runs: RunConfig[] = resolveSuite(SUITES[options.suite], options.overrides);
   if (runs.length === 0) {
     process.stderr.write('bench: these options leave no run to do\n');

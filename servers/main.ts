@@ -12,7 +12,6 @@
  * with {"type":"broadcast","clients":N}.
  */
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, TRANSPORTS, isTransportName, type ServerLimits, type TransportName, type TransportServer, type ServerOptions } from './contract.ts';
 import { createShortPollServer } from './short-poll.ts';
 import { createLongPollServer } from './long-poll.ts';
@@ -20,6 +19,7 @@ import { createSseServer } from './sse.ts';
 import { createWebSocketServer } from './websocket.ts';
 import { createTcpServer } from './tcp.ts';
 import { ANY_ORIGIN, normalizeOrigin } from './origin.ts';
+import { UsageError, parseCommandLine, readCommandLine, type Command } from '../scripts/command-line.ts';
 
 export const SERVER_FACTORIES: Record<TransportName, (options: ServerOptions) => TransportServer> = {
   'short-poll': createShortPollServer,
@@ -81,8 +81,6 @@ function usage(): string {
   ].join('\n');
 }
 
-export class UsageError extends Error {}
-
 function parseInteger(raw: string, flag: string, min: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw)))
     throw new UsageError(`--${flag} must be a whole number of at least ${min}, not "${raw}"`);
@@ -109,25 +107,20 @@ export interface MainOptions {
 
 export function parseMainArgs(args: string[]): MainOptions | 'help' {
   const limitFlags = Object.fromEntries(Object.values(LIMIT_OPTIONS).map((option) => [option.flag, { type: 'string' as const }]));
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        transport: { type: 'string' },
-        port: { type: 'string', default: '0' },
-        host: { type: 'string', default: '127.0.0.1' },
-        'per-message-deflate': { type: 'boolean', default: false },
-        'allow-origin': { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', default: false },
-        ...limitFlags,
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      transport: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'per-message-deflate': { type: 'boolean', default: false },
+      'allow-origin': { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
+      ...limitFlags,
+    },
+  });
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return 'help';
   const transport = values.transport;
@@ -149,19 +142,15 @@ const REPEATED_SIGNAL_MS = 1_000;
 
 type IpcRequest = { type: 'stats' } | { type: 'broadcast'; sizeBytes: number };
 
+export const SERVER_COMMAND: Command<MainOptions> = { name: 'server', usage, parse: parseMainArgs };
+
 async function main(): Promise<void> {
-  let parsed: MainOptions | 'help';
-  try {
-    parsed = parseMainArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`servers/main.ts: ${error.message}\n\n${usage()}\n`);
-    process.exit(2);
-  }
-  if (parsed === 'help') {
-    process.stdout.write(`${usage()}\n`);
+  const read = readCommandLine(SERVER_COMMAND, process.argv.slice(2));
+  if ('exitCode' in read) {
+    process.exitCode = read.exitCode;
     return;
   }
+  const parsed = read.options;
   const server = SERVER_FACTORIES[parsed.transport](parsed.options);
   const port = await server.listen(parsed.port, parsed.host);
 

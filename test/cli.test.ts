@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseBenchArgs, UsageError } from '../bench/cli.ts';
+import { parseBenchArgs } from '../bench/cli.ts';
+import { UsageError } from '../scripts/command-line.ts';
 import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
 import type { Results } from '../bench/result.ts';
 import type { ByteSplit } from '../bench/wire.ts';
@@ -55,7 +56,8 @@ describe('bench command line', () => {
       const result = bench([...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
-      assert.match(result.stderr, /Usage: npm run bench/);
+      assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.match(result.stderr, /^bench: .* \(npm run bench -- --help shows the usage\)\n$/);
     }
   });
 
