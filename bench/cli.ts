@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
+import { normalizeOrigin } from '../servers/origin.ts';
 import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
 import { measureBrowser, type BrowserOutcome } from './browser/measure.ts';
 import { startGoEchoServer } from './go-peer.ts';
@@ -29,8 +29,7 @@ import {
 } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
-
-export class UsageError extends Error {}
+import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -69,6 +68,11 @@ const OPTIONS: Record<string, OptionSpec> = {
   loss: { type: 'string', value: 'percent', help: 'packet loss: needs tc netem, which the relay cannot emulate (refused where netem is absent)' },
   workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
   target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
+  origin: {
+    type: 'string',
+    value: 'origin',
+    help: "websocket: the Origin header of the upgrade, e.g. http://localhost:8080, or none to send none (default: the target's own origin, as a page it served would)",
+  },
   'local-addresses': { type: 'string', value: 'n', help: 'spread clients over 127.0.0.1..127.0.0.n (more than 64k connections)' },
   'no-pin': { type: 'boolean', help: 'do not pin the server and the driver to different cores' },
   out: { type: 'string', value: 'dir', help: 'where results.json goes (default reports/<run-id>/)' },
@@ -109,18 +113,12 @@ function positive(raw: string, option: string, { integer = true, allowZero = fal
 }
 
 export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, { type: spec.type }])),
-    });
-    values = parsed.values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, { type: spec.type }])),
+  }).values as Record<string, string | boolean | undefined>;
   if (values.help === true) return 'help';
   const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   const overrides: SuiteOverrides = { values: {} };
@@ -193,6 +191,15 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     set.target = target;
     if (overrides.transports === undefined) overrides.transports = [url.protocol === 'ws:' ? 'websocket' : url.protocol === 'tcp:' ? 'tcp' : 'short-poll'];
     if (overrides.transports.length !== 1) throw new UsageError('--target drives one server: name one transport with --transports');
+  }
+  const origin = text('origin');
+  if (origin !== undefined) {
+    if (origin === 'none') set.origin = null;
+    else {
+      const normalized = normalizeOrigin(origin);
+      if (normalized === undefined) throw new UsageError(`--origin takes an origin (scheme://host[:port], nothing after it) or none, not "${origin}"`);
+      set.origin = normalized;
+    }
   }
   const addresses = text('local-addresses');
   const localAddresses = addresses === undefined ? 0 : positive(addresses, 'local-addresses');
@@ -270,19 +277,13 @@ function runStamp(date: Date): string {
     .replaceAll(':', '-');
 }
 
-export async function main(args: string[]): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseBenchArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n\n${usage()}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${usage()}\n`);
-    return 0;
-  }
+export const BENCH_COMMAND: Command<BenchOptions> = { name: 'bench', usage, parse: parseBenchArgs };
+
+export function main(args: string[]): Promise<number> {
+  return runCommand(BENCH_COMMAND, args, (options) => bench(options, args));
+}
+
+async function bench(options: BenchOptions, args: string[]): Promise<number> {
   const runs: RunConfig[] = resolveSuite(SUITES[options.suite], options.overrides);
   if (runs.length === 0 && options.suite !== 'driver') {
     process.stderr.write('bench: these options leave no run to do\n');
@@ -361,5 +362,6 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/cli.ts')) {
-  process.exitCode = await main(process.argv.slice(2));
+  // results written, the bench ends: nothing a run left open keeps it waiting
+  await exitWith(await main(process.argv.slice(2)));
 }

@@ -108,6 +108,8 @@ function sampleRss(): { stop(): number } {
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, RSS_SAMPLE_MS);
+  // a sampler never keeps the process alive, even if a failed run forgets to stop it
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);
@@ -202,6 +204,7 @@ async function measure(
       host: url.hostname,
       port: Number(url.port),
       ...(config.transport === 'websocket' ? { url: target } : {}),
+      ...(config.origin === undefined ? {} : { origin: config.origin }),
       pollIntervalMs: config.pollIntervalMs,
       perMessageDeflate: config.perMessageDeflate,
     },
@@ -276,7 +279,7 @@ async function measure(
     context.emit({ type: 'phase', id, phase: 'draining' });
     const results = await Promise.all(fleets.map((fleet) => fleet.finish(broadcastEvents)));
     return { window, results, networkCut, restartFault, lives, broadcastEvents, broadcastsQueued, windowLoads: await loads };
-  });
+  }).finally(() => rss.stop());
   const { window, results, networkCut, restartFault, lives, broadcastEvents, broadcastsQueued, windowLoads } = measured;
   const cpu = process.cpuUsage(cpuBefore);
   const driverPeakRss = rss.stop();

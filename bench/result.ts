@@ -74,6 +74,8 @@ export interface RunConfig {
   bandwidthBitsPerSecond: number;
   /** A server the suite did not start (--target); undefined when the suite started it. */
   target?: string;
+  /** websocket: the Origin header the clients send (--origin); null: none; undefined: the target's own origin. */
+  origin?: string | null;
 }
 
 /** How the link between driver and server was shaped in a run. */

@@ -5,12 +5,14 @@
  * masking key, the start of the payload; and beside it, how the obsolete hixie-76 draft would
  * have framed the same message.
  */
+import path from 'node:path';
 import WebSocket from 'ws';
 import { WireCapture, openTappedConnection, type ClientWire } from '../bench/clients/transport-client.ts';
 import { emptyWireBytes } from '../bench/wire.ts';
 import { parseFrameHeader } from './report/websocket-frame.ts';
 import { startLocalWebSocketServer } from './teaching/local-server.ts';
 import { frameListing } from './teaching/frame-listing.ts';
+import { exitWith, parseCommandLine, runCommand, type Command } from './command-line.ts';
 
 /** 5 fits the 7-bit length; 126 is the first that needs the 16-bit one; 65,536 the first that needs the 64-bit one. */
 const MESSAGE_SIZES_BYTES = [5, 126, 65_536] as const;
@@ -59,29 +61,49 @@ function listFrames(bytes: Buffer, direction: string): string[] {
   return listings;
 }
 
-const server = await startLocalWebSocketServer();
-const wire: ClientWire = {
-  bytes: emptyWireBytes(),
-  connectionsOpened: 0,
-  socketBytes: { up: 0, down: 0 },
-  tapped: true,
-  capture: new WireCapture(CAPTURE_BYTES),
-};
-try {
-  const socket = await connect(server.url, wire);
-  for (const size of MESSAGE_SIZES_BYTES) await echo(socket, message(size));
-  socket.terminate();
-  const capture = wire.capture!;
-  process.stdout.write(
-    [
-      `Messages of ${MESSAGE_SIZES_BYTES.join(', ')} bytes sent to ${server.url} and echoed ("Received:  " + message), as the client's socket carried them.`,
-      'Client to server: every frame is masked with a fresh 4-byte key. Server to client: never masked.',
-      'The obsolete hixie-76 draft, which the textbook shows, framed text as 0x00, the UTF-8 text, 0xFF: 2 bytes whatever the length, never masked.',
-      '',
-      ...listFrames(capture.bytes('up'), 'client to server').flatMap((listing) => [listing, '']),
-      ...listFrames(capture.bytes('down'), 'server to client').flatMap((listing) => [listing, '']),
-    ].join('\n'),
-  );
-} finally {
-  await server.close();
+function usage(): string {
+  return [
+    'Usage: npm run frames',
+    '',
+    `Sends messages of ${MESSAGE_SIZES_BYTES.join(', ')} bytes to the project's WebSocket server (in this process) and prints`,
+    "every data frame both ways as the client's socket carried it, annotated (FIN, opcode, MASK, the length",
+    'and its extended form, the masking key, the payload), beside how the hixie-76 draft framed the same message.',
+    '',
+    '  --help    this text',
+  ].join('\n');
+}
+
+export function parseFramesArgs(args: string[]): Record<string, never> | 'help' {
+  const { values } = parseCommandLine({ args, strict: true, allowPositionals: false, options: { help: { type: 'boolean' } } });
+  return values.help === true ? 'help' : {};
+}
+
+export const FRAMES_COMMAND: Command<Record<string, never>> = { name: 'frames', usage, parse: parseFramesArgs };
+
+async function frames(): Promise<number> {
+  const server = await startLocalWebSocketServer();
+  const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 }, tapped: true, capture: new WireCapture(CAPTURE_BYTES) };
+  try {
+    const socket = await connect(server.url, wire);
+    for (const size of MESSAGE_SIZES_BYTES) await echo(socket, message(size));
+    socket.terminate();
+    const capture = wire.capture!;
+    process.stdout.write(
+      [
+        `Messages of ${MESSAGE_SIZES_BYTES.join(', ')} bytes sent to ${server.url} and echoed ("Received:  " + message), as the client's socket carried them.`,
+        'Client to server: every frame is masked with a fresh 4-byte key. Server to client: never masked.',
+        'The obsolete hixie-76 draft, which the textbook shows, framed text as 0x00, the UTF-8 text, 0xFF: 2 bytes whatever the length, never masked.',
+        '',
+        ...listFrames(capture.bytes('up'), 'client to server').flatMap((listing) => [listing, '']),
+        ...listFrames(capture.bytes('down'), 'server to client').flatMap((listing) => [listing, '']),
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    await server.close();
+  }
+}
+
+if (process.argv[1]?.endsWith(path.join('scripts', 'frames.ts'))) {
+  await exitWith(await runCommand(FRAMES_COMMAND, process.argv.slice(2), frames));
 }

@@ -4,7 +4,9 @@
  * the project's WebSocket server and its response, byte for byte as they crossed the wire.
  */
 import net from 'node:net';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from './command-line.ts';
 import { ROUTES } from '../servers/contract.ts';
 import { WEBSOCKET_GUID, handshakeSteps } from '../servers/handshake.ts';
 import { TEXTBOOK_ACCEPT, TEXTBOOK_KEY } from './report/handshake-claim.ts';
@@ -98,13 +100,44 @@ async function live(key: string): Promise<string> {
   }
 }
 
-const given = process.argv[2];
-const key = given ?? TEXTBOOK_KEY;
-const lines = [explain(key), ''];
-let liveKey = key;
-if (!isValidKey(key)) {
-  liveKey = randomBytes(KEY_BYTES).toString('base64');
-  lines.push(`"${key}" is not ${KEY_BYTES} bytes in base64, which a server refuses; the live upgrade below uses a fresh key, ${liveKey}.`, '');
+export interface HandshakeOptions {
+  /** The Sec-WebSocket-Key to walk through: the textbook's unless one is given. */
+  key: string;
 }
-lines.push(await live(liveKey));
-process.stdout.write(`${lines.join('\n')}\n`);
+
+function usage(): string {
+  return [
+    'Usage: npm run handshake -- [key]',
+    '',
+    'The WebSocket opening handshake step by step (RFC 6455 section 4.2.2): the Sec-WebSocket-Accept a',
+    "server computes from the key, then a real upgrade with that key to the project's WebSocket server.",
+    '',
+    `  key       a Sec-WebSocket-Key, 16 bytes in base64 (default: the textbook's, ${TEXTBOOK_KEY})`,
+    '  --help    this text',
+  ].join('\n');
+}
+
+export function parseHandshakeArgs(args: string[]): HandshakeOptions | 'help' {
+  const { values, positionals } = parseCommandLine({ args, strict: true, allowPositionals: true, options: { help: { type: 'boolean' } } });
+  if (values.help === true) return 'help';
+  if (positionals.length > 1) throw new UsageError(`takes one key at most, not ${positionals.length}`);
+  return { key: positionals[0] ?? TEXTBOOK_KEY };
+}
+
+export const HANDSHAKE_COMMAND: Command<HandshakeOptions> = { name: 'handshake', usage, parse: parseHandshakeArgs };
+
+async function handshake({ key }: HandshakeOptions): Promise<number> {
+  const lines = [explain(key), ''];
+  let liveKey = key;
+  if (!isValidKey(key)) {
+    liveKey = randomBytes(KEY_BYTES).toString('base64');
+    lines.push(`"${key}" is not ${KEY_BYTES} bytes in base64, which a server refuses; the live upgrade below uses a fresh key, ${liveKey}.`, '');
+  }
+  lines.push(await live(liveKey));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+if (process.argv[1]?.endsWith(path.join('scripts', 'handshake.ts'))) {
+  await exitWith(await runCommand(HANDSHAKE_COMMAND, process.argv.slice(2), handshake));
+}

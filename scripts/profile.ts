@@ -10,7 +10,8 @@ import { runScenario } from '../bench/engine.ts';
 import type { RunConfig } from '../bench/result.ts';
 import { RUN_DEFAULTS } from '../bench/scenarios.ts';
 import { ClinicServer } from './profile/clinic.ts';
-import { UsageError, parseProfileArgs, usage, type ProfileOptions } from './profile/options.ts';
+import { PROFILE_COMMAND, type ProfileOptions } from './profile/options.ts';
+import { exitWith, runCommand } from './command-line.ts';
 
 /** clinic and tsx start slowly; clinic's instrumentation slows the server's start further. */
 const READY_TIMEOUT_MS = 60_000;
@@ -70,28 +71,18 @@ async function profile(options: ProfileOptions): Promise<string> {
   }
 }
 
-export async function main(args: string[]): Promise<number> {
-  let options: ProfileOptions | 'help';
-  try {
-    options = parseProfileArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`profile: ${error.message}\n\n${usage()}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${usage()}\n`);
-    return 0;
-  }
-  try {
-    process.stdout.write(`${await profile(options)}\n`);
-    return 0;
-  } catch (error) {
-    process.stderr.write(`profile: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
-  }
+export function main(args: string[]): Promise<number> {
+  return runCommand(PROFILE_COMMAND, args, async (options) => {
+    try {
+      process.stdout.write(`${await profile(options)}\n`);
+      return 0;
+    } catch (error) {
+      process.stderr.write(`profile: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 1;
+    }
+  });
 }
 
 if (process.argv[1]?.endsWith(path.join('scripts', 'profile.ts'))) {
-  process.exitCode = await main(process.argv.slice(2));
+  await exitWith(await main(process.argv.slice(2)));
 }

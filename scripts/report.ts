@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { SCHEMA_VERSION, type Results } from '../bench/result.ts';
+import { USAGE_EXIT_CODE, UsageError, exitWith, parseCommandLine, runCommand, type Command } from './command-line.ts';
 import { writeCompareReport, writeReport } from './report/write.ts';
 
 const USAGE = [
@@ -20,9 +20,10 @@ const USAGE = [
   '  --help              this text',
 ].join('\n');
 
-class UsageError extends Error {}
+/** A results file that cannot be read as one: the command says why on one line and exits 2. */
+class InputError extends Error {}
 
-interface Command {
+interface ReportOptions {
   files: string[];
   compare: boolean;
   out: string | undefined;
@@ -30,14 +31,8 @@ interface Command {
 
 const OPTIONS = { out: { type: 'string' }, compare: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 
-function parseCommand(args: string[]): Command | 'help' {
-  const parse = () => parseArgs({ args, strict: true, allowPositionals: true, options: OPTIONS });
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse();
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+function parseCommand(args: string[]): ReportOptions | 'help' {
+  const parsed = parseCommandLine({ args, strict: true, allowPositionals: true, options: OPTIONS });
   if (parsed.values.help === true) return 'help';
   const compare = parsed.values.compare === true;
   if (parsed.positionals.length !== (compare ? 2 : 1)) {
@@ -52,41 +47,40 @@ function loadResults(file: string): Results {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   const record = value as Partial<Results> | null;
   if (record === null || typeof record !== 'object' || record.schemaVersion !== SCHEMA_VERSION || !Array.isArray(record.runs)) {
-    throw new UsageError(`${file} is not a wirecost results file of schema version ${SCHEMA_VERSION}`);
+    throw new InputError(`${file} is not a wirecost results file of schema version ${SCHEMA_VERSION}`);
   }
   return value as Results;
 }
 
-export async function main(args: string[]): Promise<number> {
-  try {
-    const command = parseCommand(args);
-    if (command === 'help') {
-      process.stdout.write(`${USAGE}\n`);
+export const REPORT_COMMAND: Command<ReportOptions> = { name: 'report', usage: () => USAGE, parse: parseCommand };
+
+export function main(args: string[]): Promise<number> {
+  return runCommand(REPORT_COMMAND, args, async (command) => {
+    try {
+      const [first = '', second = ''] = command.files;
+      const written = command.compare
+        ? await writeCompareReport(loadResults(first), loadResults(second), { a: first, b: second }, command.out ?? path.dirname(second))
+        : await writeReport(loadResults(first), command.out ?? path.dirname(first));
+      process.stdout.write(`report: ${written}\n`);
       return 0;
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      process.stderr.write(`report: ${error.message}\n`);
+      return USAGE_EXIT_CODE;
     }
-    const [first = '', second = ''] = command.files;
-    const written = command.compare
-      ? await writeCompareReport(loadResults(first), loadResults(second), { a: first, b: second }, command.out ?? path.dirname(second))
-      : await writeReport(loadResults(first), command.out ?? path.dirname(first));
-    process.stdout.write(`report: ${written}\n`);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`report: ${error.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
+  await exitWith(await main(process.argv.slice(2)));
 }

@@ -237,6 +237,9 @@ export const ROUTES = {
   websocket: '/ws',
 } as const;
 
+/** Where the websocket server accepts an upgrade: ROUTES.websocket, and / (the textbook's page opens ws://host:port). */
+export const WEBSOCKET_PATHS: readonly string[] = [ROUTES.websocket, '/'];
+
 /** One delivered message of a poll response or an SSE stream. */
 export interface MailboxMessage {
   /** Per-client, increasing from 1; a poll acknowledges with `after=<id>`, SSE with Last-Event-ID. */

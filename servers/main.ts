@@ -1,15 +1,17 @@
 /**
  * Runs one transport server as its own process:
  *
- *   npx tsx servers/main.ts --transport <short-poll|long-poll|sse|websocket|tcp> [--port 0] [--host 127.0.0.1]
+ *   npm run server -- --transport <short-poll|long-poll|sse|websocket|tcp> [--port 0] [--host 127.0.0.1]
  *
  * prints one JSON line on stdout as soon as it listens,
  *   {"ready":true,"transport":"websocket","port":54321,"pid":123}
- * and stops gracefully on SIGTERM and SIGINT (exit code 0). With an IPC channel (a parent that
- * forked it), it answers {"type":"stats"} with {"type":"stats","stats":{...}} and
- * {"type":"broadcast","sizeBytes":N} with {"type":"broadcast","clients":N}.
+ * and stops gracefully on SIGTERM and SIGINT (exit code 0). npm runs it as `exec node --import tsx
+ * servers/main.ts`, so the process npm starts is the server itself: npm relays a signal straight
+ * to it and exits with its code. With an IPC channel (a parent that forked it), it answers
+ * {"type":"stats"} with {"type":"stats","stats":{...}} and {"type":"broadcast","sizeBytes":N}
+ * with {"type":"broadcast","clients":N}.
  */
-import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { DEFAULT_LIMITS, TRANSPORTS, isTransportName, type ServerLimits, type TransportName, type TransportServer, type ServerOptions } from './contract.ts';
 import { createShortPollServer } from './short-poll.ts';
 import { createLongPollServer } from './long-poll.ts';
@@ -17,6 +19,7 @@ import { createSseServer } from './sse.ts';
 import { createWebSocketServer } from './websocket.ts';
 import { createTcpServer } from './tcp.ts';
 import { ANY_ORIGIN, normalizeOrigin } from './origin.ts';
+import { UsageError, parseCommandLine, readCommandLine, type Command } from '../scripts/command-line.ts';
 
 export const SERVER_FACTORIES: Record<TransportName, (options: ServerOptions) => TransportServer> = {
   'short-poll': createShortPollServer,
@@ -60,11 +63,11 @@ function usage(): string {
     ([key, option]) => `  --${option.flag.padEnd(24)} ${option.help} (default ${DEFAULT_LIMITS[key as keyof ServerLimits]})`,
   );
   return [
-    'Usage: npx tsx servers/main.ts --transport <name> [options]',
+    'Usage: npm run server -- --transport <name> [options]',
     '',
     'Runs one wirecost transport server. Prints one JSON line when it listens:',
     '  {"ready":true,"transport":"websocket","port":54321,"pid":123}',
-    'and stops gracefully on SIGTERM or SIGINT.',
+    'and stops gracefully on SIGTERM or SIGINT (exit code 0); a second one, a second or more later, stops it at once.',
     '',
     'Options:',
     `  --transport <name>         one of ${TRANSPORTS.join(', ')} (required)`,
@@ -77,8 +80,6 @@ function usage(): string {
     '  --help                     this text',
   ].join('\n');
 }
-
-export class UsageError extends Error {}
 
 function parseInteger(raw: string, flag: string, min: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw)))
@@ -106,25 +107,20 @@ export interface MainOptions {
 
 export function parseMainArgs(args: string[]): MainOptions | 'help' {
   const limitFlags = Object.fromEntries(Object.values(LIMIT_OPTIONS).map((option) => [option.flag, { type: 'string' as const }]));
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        transport: { type: 'string' },
-        port: { type: 'string', default: '0' },
-        host: { type: 'string', default: '127.0.0.1' },
-        'per-message-deflate': { type: 'boolean', default: false },
-        'allow-origin': { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', default: false },
-        ...limitFlags,
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      transport: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'per-message-deflate': { type: 'boolean', default: false },
+      'allow-origin': { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
+      ...limitFlags,
+    },
+  });
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return 'help';
   const transport = values.transport;
@@ -141,31 +137,32 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
   return { transport, port, host: String(values.host), options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins } };
 }
 
+/** A signal repeated within this long of the first is the same stop request; later, it stops the server at once. */
+const REPEATED_SIGNAL_MS = 1_000;
+
 type IpcRequest = { type: 'stats' } | { type: 'broadcast'; sizeBytes: number };
 
+export const SERVER_COMMAND: Command<MainOptions> = { name: 'server', usage, parse: parseMainArgs };
+
 async function main(): Promise<void> {
-  let parsed: MainOptions | 'help';
-  try {
-    parsed = parseMainArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`servers/main.ts: ${error.message}\n\n${usage()}\n`);
-    process.exit(2);
-  }
-  if (parsed === 'help') {
-    process.stdout.write(`${usage()}\n`);
+  const read = readCommandLine(SERVER_COMMAND, process.argv.slice(2));
+  if ('exitCode' in read) {
+    process.exitCode = read.exitCode;
     return;
   }
+  const parsed = read.options;
   const server = SERVER_FACTORIES[parsed.transport](parsed.options);
   const port = await server.listen(parsed.port, parsed.host);
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: string): void => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // npm relays the Ctrl-C the terminal also sent the server: a repeat this soon is the same request
+      if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
       process.stderr.write(`servers/main.ts: second ${signal}, exiting at once\n`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,6 +1,6 @@
 /**
- * WebSocket (RFC 6455) with the `ws` package, on GET /ws of an HTTP server that also answers
- * GET /stats. A text message is echoed; a binary message is a control request (JSON, see
+ * WebSocket (RFC 6455) with the `ws` package, on GET /ws (and GET /, where the textbook's page
+ * opens ws://host:port) of an HTTP server that also answers GET /stats. A text message is echoed; a binary message is a control request (JSON, see
  * ControlRequest). permessage-deflate is off unless options.perMessageDeflate is set.
  * `ws` closes a connection that breaks the protocol: 1002 for an unknown opcode, an unmasked
  * frame, reserved bits set, a control frame over 125 bytes or a fragmented one; 1007 for invalid
@@ -14,6 +14,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import {
   ContractError,
   ROUTES,
+  WEBSOCKET_PATHS,
   echoReply,
   parseControlRequest,
   type BroadcastRequest,
@@ -107,7 +108,7 @@ export class WebSocketTransportServer implements TransportServer {
       this.metrics.error('origin-not-allowed');
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
-    if (path !== ROUTES.websocket) {
+    if (path === undefined || !WEBSOCKET_PATHS.includes(path)) {
       this.metrics.error('not-found');
       return refuseUpgrade(socket, 404, 'Not Found');
     }
@@ -140,9 +141,12 @@ export class WebSocketTransportServer implements TransportServer {
         ? new ContractError('bad-request', 'the request target is not a valid path')
         : path === ROUTES.stats
           ? new ContractError('method-not-allowed', 'method not allowed here; allowed: GET')
-          : path === ROUTES.websocket
-            ? new ContractError('bad-request', 'GET /ws needs a WebSocket upgrade (Upgrade: websocket)')
-            : new ContractError('not-found', `no route ${path}: the websocket server answers GET ${ROUTES.websocket} (upgrade) and GET ${ROUTES.stats}`);
+          : WEBSOCKET_PATHS.includes(path)
+            ? new ContractError('bad-request', `GET ${path} needs a WebSocket upgrade (Upgrade: websocket)`)
+            : new ContractError(
+                'not-found',
+                `no route ${path}: the websocket server answers GET ${WEBSOCKET_PATHS.join(' or ')} (upgrade) and GET ${ROUTES.stats}`,
+              );
     this.metrics.error(error.code);
     if (error.code === 'method-not-allowed') res.setHeader('Allow', 'GET');
     sendError(res, STATUS_BY_CODE[error.code], error.code, error.message);

@@ -2,13 +2,37 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exitStatus, measureBrowserFor, parseBenchArgs, UsageError } from '../bench/cli.ts';
+import { exitStatus, measureBrowserFor, parseBenchArgs } from '../bench/cli.ts';
+import { UsageError } from '../scripts/command-line.ts';
 import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
 import type { Results } from '../bench/result.ts';
 import type { ByteSplit } from '../bench/wire.ts';
+import { runCommand } from './helpers.ts';
+
+/** A bench that starts, fails its one run and writes its results takes a few seconds; it must have exited by this. */
+const FAILED_RUN_EXIT_MS = 30_000;
+
+/** A WebSocket server that refuses every upgrade with 403, as golang.org/x/net/websocket does without an Origin header. */
+async function refusingServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (_req, socket) => {
+    socket.on('error', () => {}); // the client may reset it first
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 function bench(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -27,11 +51,13 @@ describe('bench command line', () => {
       [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
       [['--profile', 'huge'], /unknown profile "huge": use default, quick, scale/],
       [['--loss', '1'], /--loss needs tc netem/],
+      [['--origin', 'http://page.example/index.html'], /--origin takes an origin \(scheme:\/\/host\[:port\], nothing after it\) or none/],
     ] as const) {
       const result = bench([...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
-      assert.match(result.stderr, /Usage: npm run bench/);
+      assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.match(result.stderr, /^bench: .* \(npm run bench -- --help shows the usage\)\n$/);
     }
   });
 
@@ -49,6 +75,7 @@ describe('bench command line', () => {
       '--push-rate',
       '--poll-interval',
       '--target',
+      '--origin',
       '--workers',
       '--out',
     ]) {
@@ -67,6 +94,11 @@ describe('bench command line', () => {
     assert.equal(parseSize('64KiB'), 65_536);
     assert.equal(parseSize('1KB'), 1000);
     assert.throws(() => parseBenchArgs(['--workers', '1.5']), UsageError);
+    const origins = ['none', 'http://localhost:8080', 'HTTPS://Page.Example:443'].map((origin) => {
+      const parsed = parseBenchArgs(['--target', 'ws://127.0.0.1:1234/', '--origin', origin]);
+      return parsed === 'help' ? 'help' : parsed.overrides.values?.origin;
+    });
+    assert.deepEqual(origins, [null, 'http://localhost:8080', 'https://page.example']);
     const scale = parseBenchArgs(['--profile', 'scale', '--transports', 'websocket']);
     if (scale === 'help') return assert.fail('--profile scale is not --help');
     assert.equal(scale.suite, 'scale');
@@ -87,6 +119,40 @@ describe('bench command line', () => {
     assert.equal(exitStatus({ runs: [], browser: failed }), 1);
     assert.equal(exitStatus({ runs: [], browser: skipped }), 0);
     assert.equal(exitStatus({ runs: [] }), 0);
+  });
+
+  it('ends with exit code 1 within seconds when a run fails, whatever the run left open', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'wirecost-bench-failed-'));
+    const refusing = await refusingServer();
+    try {
+      for (const target of [refusing.url, 'tcp://127.0.0.1:1']) {
+        const args = [
+          '--import',
+          'tsx',
+          'bench/cli.ts',
+          '--target',
+          target,
+          '--scenarios',
+          'echo',
+          '--clients',
+          '2',
+          '--duration',
+          '0.5',
+          '--warmup',
+          '0',
+          '--out',
+          out,
+        ];
+        const finished = await runCommand(process.execPath, args, { timeoutMs: FAILED_RUN_EXIT_MS });
+        assert.equal(finished.code, 1, finished.stderr);
+        assert.match(finished.stderr, /bench: 1 of 1 runs failed/);
+        const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+        assert.equal(results.runs[0]?.state, 'failed');
+      }
+    } finally {
+      await refusing.close();
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('runs the named runs and writes results.json with every field', () => {

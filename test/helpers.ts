@@ -1,4 +1,6 @@
 /** Shared by the integration tests: real server processes on port 0 and real clients. */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { createClient } from '../bench/clients/index.ts';
 import { messageText, type ClientOptions, type TransportClient } from '../bench/clients/transport-client.ts';
 import { ServerProcess } from '../bench/server-process.ts';
@@ -62,4 +64,54 @@ export class RecordingClient {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface Finished {
+  /** Exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/**
+ * Runs a command in its own process group and resolves once it has exited; rejects if it has
+ * not within `timeoutMs`. Whatever way it ends, the whole group is killed afterwards, so nothing
+ * the command started outlives the test.
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  { timeoutMs, env = process.env }: { timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<Finished> {
+  const started = performance.now();
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise<Finished>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(new Error(`${command} ${args.join(' ')} had not exited after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      killGroup();
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      killGroup();
+      resolve({ code, signal, stdout, stderr, elapsedMs: performance.now() - started });
+    });
+  });
 }

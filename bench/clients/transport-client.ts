@@ -36,6 +36,11 @@ export interface ClientOptions {
   pollIntervalMs: number;
   /** websocket: offer permessage-deflate. */
   perMessageDeflate: boolean;
+  /**
+   * websocket: the Origin header of the upgrade, as a browser always sends one. Undefined: the
+   * target's own origin (ws://host:port is http://host:port); null: no Origin header at all.
+   */
+  origin?: string | null;
   /** Local address for the client's sockets (several loopback addresses pass the ephemeral-port limit). */
   localAddress?: string;
   /** Keep the first this-many bytes each way of the client's first connection (see WireCapture). */

@@ -1,11 +1,17 @@
 /**
  * WebSocket client on the `ws` package: text messages are echoed by the server, a binary
  * message carries a control request (push, broadcast). Its socket is tapped from the first byte
- * of the upgrade request, so the handshake counts as setup.
+ * of the upgrade request, so the handshake counts as setup. The upgrade carries an Origin header,
+ * as a browser's always does (see ClientOptions.origin).
  */
 import WebSocket from 'ws';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { ClientBase, SENT, openTappedConnection, type TransportClient } from './transport-client.ts';
+
+/** The origin of a page served where the WebSocket is: ws://host:port gives http://host:port, wss:// https://. */
+export function ownOrigin(url: URL): string {
+  return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
+}
 
 export class WebSocketClient extends ClientBase implements TransportClient {
   readonly transport = 'websocket' as const;
@@ -22,8 +28,10 @@ export class WebSocketClient extends ClientBase implements TransportClient {
   /** Opens the WebSocket; one that closes without close() reconnects on its own. */
   private open(): Promise<void> {
     const target = new URL(this.url);
+    const origin = this.options.origin === undefined ? ownOrigin(target) : this.options.origin;
     const socket = new WebSocket(this.url, {
       perMessageDeflate: this.options.perMessageDeflate,
+      ...(origin === null ? {} : { origin }),
       createConnection: () =>
         openTappedConnection(this.wire, 'websocket', {
           host: target.hostname,

@@ -4,7 +4,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatInteger, formatNumber, formatSignificant } from '../../scripts/report/format.ts';
 import { renderMicroSection } from '../../scripts/report/micro-section.ts';
 import { parseSize, sizeLabel } from '../scenarios.ts';
@@ -12,8 +11,7 @@ import { DEFAULT_SIZES } from './cases.ts';
 import type { MeasuredCase } from './measure.ts';
 import type { MicroCaseResult, MicroResults } from './result.ts';
 import { DEFAULT_TIME_MS, runMicroBenchmarks } from './run.ts';
-
-export class UsageError extends Error {}
+import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../../scripts/command-line.ts';
 
 /** The largest message a case may carry: the servers' own limit is far below it. */
 const MAX_SIZE_BYTES = 16 * 1024 * 1024;
@@ -41,17 +39,12 @@ export function usage(): string {
 }
 
 export function parseMicroArgs(args: string[]): MicroCliOptions | 'help' {
-  let values: { time?: string; sizes?: string; out?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: { time: { type: 'string' }, sizes: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { time: { type: 'string' }, sizes: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
+  });
   if (values.help === true) return 'help';
   let timeMs = DEFAULT_TIME_MS;
   if (values.time !== undefined) {
@@ -106,19 +99,13 @@ export function microTable(micro: MicroResults): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export async function main(args: string[]): Promise<number> {
-  let options: MicroCliOptions | 'help';
-  try {
-    options = parseMicroArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench:micro: ${error.message}\n\n${usage()}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${usage()}\n`);
-    return 0;
-  }
+export const MICRO_COMMAND: Command<MicroCliOptions> = { name: 'bench:micro', usage, parse: parseMicroArgs };
+
+export function main(args: string[]): Promise<number> {
+  return runCommand(MICRO_COMMAND, args, micro);
+}
+
+async function micro(options: MicroCliOptions): Promise<number> {
   const outDir = options.out ?? path.join('reports', `micro-${stamp(new Date())}`);
   process.stderr.write(`bench:micro: ${formatInteger(options.timeMs)} ms per case, sizes ${options.sizes.map(sizeLabel).join(', ')}\n`);
   const micro = await runMicroBenchmarks({ timeMs: options.timeMs, sizes: options.sizes, onCase: (measured) => process.stderr.write(progressLine(measured)) });
@@ -134,5 +121,5 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (process.argv[1]?.endsWith(path.join('bench', 'micro', 'cli.ts'))) {
-  process.exitCode = await main(process.argv.slice(2));
+  await exitWith(await main(process.argv.slice(2)));
 }

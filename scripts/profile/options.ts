@@ -1,10 +1,8 @@
 /** The command line of `npm run profile`. */
-import { parseArgs } from 'node:util';
 import { TRANSPORTS, isTransportName, type TransportName } from '../../servers/contract.ts';
 import { RUN_DEFAULTS } from '../../bench/scenarios.ts';
 import type { ScenarioName } from '../../bench/result.ts';
-
-export class UsageError extends Error {}
+import { UsageError, parseCommandLine, type Command } from '../command-line.ts';
 
 /** The scenarios a profile can drive: broadcast needs the suite to trigger events over IPC, which clinic's server process has no channel for. */
 export const PROFILE_SCENARIOS = ['echo', 'push', 'idle'] as const satisfies readonly ScenarioName[];
@@ -49,25 +47,20 @@ function positive(raw: string, option: string, integer: boolean): number {
 }
 
 export function parseProfileArgs(args: string[]): ProfileOptions | 'help' {
-  let values: { transport?: string; scenario?: string; clients?: string; duration?: string; flame?: boolean; out?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        transport: { type: 'string' },
-        scenario: { type: 'string' },
-        clients: { type: 'string' },
-        duration: { type: 'string' },
-        flame: { type: 'boolean' },
-        out: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      transport: { type: 'string' },
+      scenario: { type: 'string' },
+      clients: { type: 'string' },
+      duration: { type: 'string' },
+      flame: { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help === true) return 'help';
   const { transport, scenario } = values;
   if (transport === undefined) throw new UsageError(`--transport is required: one of ${TRANSPORTS.join(', ')}`);
@@ -87,3 +80,5 @@ export function parseProfileArgs(args: string[]): ProfileOptions | 'help' {
     outDir: values.out ?? DEFAULT_PROFILES_DIR,
   };
 }
+
+export const PROFILE_COMMAND: Command<ProfileOptions> = { name: 'profile', usage, parse: parseProfileArgs };
