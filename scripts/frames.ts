@@ -82,7 +82,13 @@ export const FRAMES_COMMAND: Command<Record<string, never>> = { name: 'frames', 
 
 async function frames(): Promise<number> {
   const server = await startLocalWebSocketServer();
-  const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 }, tapped: true, capture: new WireCapture(CAPTURE_BYTES) };
+  const wire: ClientWire = {
+    bytes: emptyWireBytes(),
+    connectionsOpened: 0,
+    socketBytes: { up: 0, down: 0 },
+    tapped: true,
+    capture: new WireCapture(CAPTURE_BYTES),
+  };
   try {
     const socket = await connect(server.url, wire);
     for (const size of MESSAGE_SIZES_BYTES) await echo(socket, message(size));
