@@ -4,9 +4,9 @@
  * sequence number, and, at the end, the fleet's result in a form that merges across fleets.
  */
 import { performance } from 'node:perf_hooks';
-import { ECHO_PREFIX, clockNowMs, decodeEchoSeq, decodeServerEvent } from '../servers/contract.ts';
+import { clockNowMs, decodeEchoSeq, decodeServerEvent, isEchoReply } from '../servers/contract.ts';
 import type { ClientWire, PollCounts } from './clients/transport-client.ts';
-import { countError, messageHead } from './clients/transport-client.ts';
+import { countError } from './clients/transport-client.ts';
 import { SequenceTracker, summarizeDelivery } from './delivery.ts';
 import { encodeHistogram, newHistogram, recordMs } from './latency.ts';
 import type { Delivery, RunConfig } from './result.ts';
@@ -100,9 +100,8 @@ export class FleetRecorder {
 
   /** Accounts for one message a client received. */
   receive(record: ClientRecord, message: string | Buffer, receivedAtMs: number): Received {
-    const text = messageHead(message);
-    if (text.startsWith(ECHO_PREFIX) || this.config.scenario === 'echo') {
-      const seq = decodeEchoSeq(text);
+    if (this.config.scenario === 'echo' || isEchoReply(message)) {
+      const seq = decodeEchoSeq(message);
       if (seq === undefined) {
         countError(this.errors, new Error('a reply that quotes no message of this run'));
         return 'unexpected';
@@ -114,7 +113,7 @@ export class FleetRecorder {
       if (this.sentInWindow(sentAtMs)) this.inWindow(receivedAtMs - sentAtMs);
       return 'echo-reply';
     }
-    const event = decodeServerEvent(text);
+    const event = decodeServerEvent(message);
     if (event === undefined) {
       countError(this.errors, new Error('a message that is neither an echo nor a server event'));
       return 'unexpected';

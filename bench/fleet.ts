@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clockNowMs, encodeEchoBytes } from '../servers/contract.ts';
+import { EchoEncoder, clockNowMs } from '../servers/contract.ts';
 import { createClient } from './clients/index.ts';
 import type { ClientOptions, TransportClient } from './clients/transport-client.ts';
 import { SENT, countError } from './clients/transport-client.ts';
@@ -55,9 +55,12 @@ export class Fleet implements FleetHandle {
   /** How far into the measured window the push requests were still being made. */
   private lateSetupMs = 0;
   private fault: { atMs: number; durationMs: number } | undefined;
+  /** Every echo message of this fleet is written into one buffer: send() keeps none (TransportClient). */
+  private readonly echoes: EchoEncoder;
 
   constructor(private readonly plan: FleetPlan) {
     this.recorder = new FleetRecorder(plan.config);
+    this.echoes = new EchoEncoder(plan.config.payloadBytes);
   }
 
   private get config(): RunConfig {
@@ -142,7 +145,7 @@ export class Fleet implements FleetHandle {
   /** Sends the client's next echo message, stamped now (closed loop) or at its intended time (open loop). */
   private sendEcho(client: TransportClient, record: ClientRecord, intendedAtMs = clockNowMs()): void {
     const seq = this.recorder.nextEcho(record, intendedAtMs);
-    const sent = client.send(encodeEchoBytes(seq, this.config.payloadBytes));
+    const sent = client.send(this.echoes.encode(seq));
     if (sent === SENT) return;
     sent.catch((error: unknown) => {
       record.echoFailed += 1;

@@ -64,13 +64,74 @@ export function encodeServerEvent(event: ServerEvent, sizeBytes: number): string
   return padding >= 0 ? `${head} ${'x'.repeat(padding)}` : head;
 }
 
-const SERVER_EVENT = /^(push|broadcast) (\d+) (\d+(?:\.\d+)?)(?: |$)/;
+/** A message's character (or byte) at `index`: the envelopes are ASCII, so text and UTF-8 bytes read alike. */
+function codeAt(message: string | Uint8Array, index: number): number {
+  return typeof message === 'string' ? message.charCodeAt(index) : (message[index] ?? Number.NaN);
+}
 
-/** Parses a server event; undefined for any other message (an echo reply, say). */
-export function decodeServerEvent(message: string): ServerEvent | undefined {
-  const match = SERVER_EVENT.exec(message);
-  if (match === null) return undefined;
-  return { kind: match[1] as ServerEventKind, seq: Number(match[2]), sentAtMs: Number(match[3]) };
+const SPACE_CODE = 0x20;
+const DOT_CODE = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+/** Digits a sequence number or a time may have (2^53 has 16). */
+const MAX_DIGITS = 16;
+
+/** Whether `message` starts with `prefix` (ASCII). */
+function startsWithAscii(message: string | Uint8Array, prefix: string): boolean {
+  if (message.length < prefix.length) return false;
+  for (let index = 0; index < prefix.length; index++) if (codeAt(message, index) !== prefix.charCodeAt(index)) return false;
+  return true;
+}
+
+/**
+ * Reads the digits from `start` (at least one, at most MAX_DIGITS); `end` is where they stop.
+ * Returns undefined when there is no digit there.
+ */
+function readDigits(message: string | Uint8Array, start: number): { value: number; end: number } | undefined {
+  let value = 0;
+  let index = start;
+  for (; index < message.length && index - start < MAX_DIGITS; index++) {
+    const code = codeAt(message, index);
+    if (code < DIGIT_0 || code > DIGIT_9) break;
+    value = value * 10 + (code - DIGIT_0);
+  }
+  return index === start ? undefined : { value, end: index };
+}
+
+/** Whether `index` is the end of the envelope: the message's end, or the space before the padding. */
+function envelopeEnds(message: string | Uint8Array, index: number): boolean {
+  return index === message.length || codeAt(message, index) === SPACE_CODE;
+}
+
+/**
+ * Parses a server event, as text or as its UTF-8 bytes (a driver reads only the envelope, never
+ * decoding the padding); undefined for any other message (an echo reply, say).
+ */
+export function decodeServerEvent(message: string | Uint8Array): ServerEvent | undefined {
+  const kind: ServerEventKind | undefined = startsWithAscii(message, 'push ') ? 'push' : startsWithAscii(message, 'broadcast ') ? 'broadcast' : undefined;
+  if (kind === undefined) return undefined;
+  const seq = readDigits(message, kind.length + 1);
+  if (seq === undefined || codeAt(message, seq.end) !== SPACE_CODE) return undefined;
+  const whole = readDigits(message, seq.end + 1);
+  if (whole === undefined) return undefined;
+  let end = whole.end;
+  if (codeAt(message, end) === DOT_CODE) {
+    const fraction = readDigits(message, end + 1);
+    if (fraction === undefined) return undefined;
+    end = fraction.end;
+  }
+  if (!envelopeEnds(message, end)) return undefined;
+  // the time as Number() reads its decimal text: the same double the server's toFixed(3) meant
+  const time =
+    typeof message === 'string'
+      ? message.slice(seq.end + 1, end)
+      : Buffer.from(message.buffer, message.byteOffset + seq.end + 1, end - seq.end - 1).toString('latin1');
+  return { kind, seq: seq.value, sentAtMs: Number(time) };
+}
+
+/** Whether a message (text or its UTF-8 bytes) is an echo reply: it starts with ECHO_PREFIX. */
+export function isEchoReply(message: string | Uint8Array): boolean {
+  return startsWithAscii(message, ECHO_PREFIX);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,37 +149,38 @@ export function encodeEchoMessage(seq: number, sizeBytes: number): string {
   return padding >= 0 ? `${head} ${paddingCache.padding.slice(0, padding)}` : head;
 }
 
-/** The same message as encodeEchoMessage, as bytes: built on a copy of one padded template, with no string to encode. */
-let templateCache = { sizeBytes: -1, template: Buffer.alloc(0) };
+/**
+ * The same messages as encodeEchoMessage, as bytes, written into one buffer it keeps: each
+ * encode() rewrites the sequence number in place, so a driver sends thousands of messages a
+ * second with nothing to allocate or encode. The buffer is valid until the next encode().
+ */
+export class EchoEncoder {
+  private readonly bytes: Buffer;
+  /** Length of the last head written ("<seq> "), to restore the padding a longer one covered. */
+  private headBytes = 0;
 
-export function encodeEchoBytes(seq: number, sizeBytes: number): Buffer {
-  const head = String(seq);
-  if (head.length + 1 > sizeBytes) return Buffer.from(head, 'latin1');
-  if (templateCache.sizeBytes !== sizeBytes) templateCache = { sizeBytes, template: Buffer.alloc(sizeBytes, 'x') };
-  const bytes = Buffer.allocUnsafe(sizeBytes);
-  templateCache.template.copy(bytes);
-  bytes.write(head, 0, 'latin1');
-  bytes[head.length] = 0x20;
-  return bytes;
+  constructor(readonly sizeBytes: number) {
+    this.bytes = Buffer.alloc(sizeBytes, 'x');
+  }
+
+  encode(seq: number): Buffer {
+    const head = String(seq);
+    if (head.length + 1 > this.sizeBytes) return Buffer.from(head, 'latin1');
+    for (let index = 0; index < head.length; index++) this.bytes[index] = head.charCodeAt(index);
+    this.bytes[head.length] = SPACE_CODE;
+    for (let index = head.length + 1; index < this.headBytes; index++) this.bytes[index] = X_CODE;
+    this.headBytes = head.length + 1;
+    return this.bytes;
+  }
 }
 
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const SPACE_CODE = 0x20;
+const X_CODE = 0x78;
 
-/** The sequence number of an echo message quoted anywhere in a reply, or undefined. */
-export function decodeEchoSeq(reply: string): number | undefined {
-  const start = reply.startsWith(ECHO_PREFIX) ? ECHO_PREFIX.length : 0;
-  let seq = 0;
-  let index = start;
-  for (; index < reply.length && index - start < 16; index++) {
-    const code = reply.charCodeAt(index);
-    if (code === SPACE_CODE) break;
-    if (code < DIGIT_0 || code > DIGIT_9) return undefined;
-    seq = seq * 10 + (code - DIGIT_0);
-  }
-  if (index === start || (index < reply.length && reply.charCodeAt(index) !== SPACE_CODE)) return undefined;
-  return seq;
+/** The sequence number of an echo message quoted anywhere in a reply (text or its UTF-8 bytes), or undefined. */
+export function decodeEchoSeq(reply: string | Uint8Array): number | undefined {
+  const start = startsWithAscii(reply, ECHO_PREFIX) ? ECHO_PREFIX.length : 0;
+  const seq = readDigits(reply, start);
+  return seq !== undefined && envelopeEnds(reply, seq.end) ? seq.value : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

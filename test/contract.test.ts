@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_LIMITS,
   ContractError,
+  EchoEncoder,
   decodeEchoSeq,
+  isEchoReply,
   decodeServerEvent,
   echoReply,
   encodeEchoMessage,
@@ -37,6 +39,30 @@ describe('contract', () => {
     assert.equal(decodeEchoSeq(message), 42);
     assert.equal(encodeEchoMessage(12345, 2), '12345');
     assert.equal(decodeEchoSeq('Received:  nothing'), undefined);
+  });
+
+  it("reads envelopes from a message's UTF-8 bytes as from its text, padding unread", () => {
+    const event = encodeServerEvent({ kind: 'push', seq: 17, sentAtMs: 1764102011123.457 }, 64);
+    const bytes = Buffer.from(`--${event}`, 'utf8').subarray(2); // a view into a larger buffer, as a socket's read gives
+    assert.deepEqual(decodeServerEvent(bytes), { kind: 'push', seq: 17, sentAtMs: 1764102011123.457 });
+    assert.deepEqual(decodeServerEvent(Buffer.from('broadcast 3 12 é')), { kind: 'broadcast', seq: 3, sentAtMs: 12 });
+    for (const bad of ['push 1', 'push 1 ', 'push x 2', 'push 1 2.', 'push 1 2x', 'pushy 1 2', 'Received:  push 1 2']) {
+      assert.equal(decodeServerEvent(Buffer.from(bad)), undefined, bad);
+      assert.equal(decodeServerEvent(bad), undefined, bad);
+    }
+    assert.equal(decodeEchoSeq(Buffer.from('Received:  42 xx')), 42);
+    assert.equal(decodeEchoSeq(Buffer.from('42')), 42);
+    assert.equal(decodeEchoSeq(Buffer.from('Received:  42x')), undefined);
+    assert.equal(isEchoReply(Buffer.from('Received:  1')), true);
+    assert.equal(isEchoReply(Buffer.from('Received: 1')), false);
+  });
+
+  it('encodes echo messages into one buffer, the same bytes as the text, whatever the seq before', () => {
+    const encoder = new EchoEncoder(16);
+    for (const seq of [123456, 7, 1000, 99, 123456789012345]) {
+      assert.equal(encoder.encode(seq).toString('latin1'), encodeEchoMessage(seq, 16), String(seq));
+    }
+    assert.equal(new EchoEncoder(3).encode(12345).toString('latin1'), '12345');
   });
 
   it('parses control requests and refuses bad ones clearly', () => {

@@ -6,25 +6,15 @@ import { ConnectionAccountant, emptyWireBytes, tapSocket, type WireBytes, type W
 
 /**
  * Called for every message the client receives, with clockNowMs() at receipt. A message is
- * UTF-8 text: WebSocket and TCP clients hand over its bytes as they came (decoding every
- * message would cost the driver more than it needs: see messageHead), HTTP clients the text
- * they decoded anyway.
+ * UTF-8 text: WebSocket and TCP clients hand over its bytes as they came (the driver reads only
+ * the envelope: decoding every message would cost it more than the server), HTTP clients the
+ * text they decoded anyway.
  */
 export type MessageListener = (message: string | Buffer, receivedAtMs: number) => void;
 
 /** A received message as text. */
 export function messageText(message: string | Buffer): string {
   return typeof message === 'string' ? message : message.toString('utf8');
-}
-
-/** Characters of a message's start enough to read any envelope (an echo's or a server event's sequence number). */
-const HEAD_CHARS = 64;
-
-/** The start of a message, as text: what the driver reads of each message it receives. */
-export function messageHead(message: string | Buffer): string {
-  if (typeof message === 'string') return message;
-  // latin1 maps each byte to one character: the ASCII envelope reads the same, and nothing is decoded past it
-  return message.toString('latin1', 0, Math.min(HEAD_CHARS, message.length));
 }
 
 export interface ClientOptions {
@@ -129,6 +119,8 @@ export interface TransportClient {
   /**
    * Sends one message to echo, UTF-8 text (bytes are sent as they are); resolves once the
    * transport has taken it. A client that took it at once returns SENT, which needs no watching.
+   * The client keeps no reference to a Buffer message once send() returns: the caller may
+   * write the next message into it.
    */
   send(message: string | Buffer): Promise<void>;
   requestPush(request: PushRequest): Promise<void>;

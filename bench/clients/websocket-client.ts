@@ -82,7 +82,9 @@ export class WebSocketClient extends ClientBase implements TransportClient {
   private sendFrame(message: string | Buffer, binary: boolean): Promise<void> {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the WebSocket is not open'));
-    socket.send(binary && typeof message === 'string' ? Buffer.from(message) : message, { binary });
+    // ws frames (and masks) a message into a buffer of its own at once, except while it compresses: then it keeps it
+    const kept = typeof message !== 'string' && this.options.perMessageDeflate ? Buffer.from(message) : message;
+    socket.send(binary && typeof kept === 'string' ? Buffer.from(kept) : kept, { binary });
     return SENT;
   }
 }
