@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { ROUTES, clockNowMs, encodeEchoMessage, type PollResponse } from '../servers/contract.ts';
 import { HttpSession } from './clients/http-session.ts';
+import { cookieLine } from './clients/http-connection.ts';
 import { countError, newClientWire, openTappedConnection, type ClientWire, type PollCounts } from './clients/transport-client.ts';
 import { ClientRecord, FleetRecorder, meterWindowUtilization, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
 import { clientOptionsFor, pushCount, type FleetPlan } from './fleet.ts';
@@ -83,6 +84,8 @@ export class AutocannonFleet implements FleetHandle {
   private readonly session: HttpSession;
   private readonly sessionWire: ClientWire;
   private readonly members: Member[] = [];
+  /** The cookie every request carries (--cookie-bytes), as autocannon takes headers. */
+  private readonly cookieHeader: Record<string, string>;
   private windowUtilization = 0;
   /** How far into the measured window the push requests were still being made. */
   private lateSetupMs = 0;
@@ -92,6 +95,8 @@ export class AutocannonFleet implements FleetHandle {
     const options = clientOptionsFor(plan, 0);
     this.sessionWire = newClientWire(options);
     this.session = new HttpSession(options, this.sessionWire, SETUP_CONCURRENCY);
+    const cookie = cookieLine(plan.client.cookieBytes);
+    this.cookieHeader = cookie === '' ? {} : { cookie: cookie.slice('Cookie: '.length, -2) };
   }
 
   private get config(): RunConfig {
@@ -207,7 +212,7 @@ export class AutocannonFleet implements FleetHandle {
           ...request,
           method: 'POST',
           path: `${ROUTES.messages}?client=${member.id}`,
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          headers: { 'content-type': 'text/plain; charset=utf-8', ...this.cookieHeader },
           body: encodeEchoMessage(seq, this.config.payloadBytes),
         };
       },
@@ -222,7 +227,13 @@ export class AutocannonFleet implements FleetHandle {
   private pollRequest(member: Member): autocannon.Request {
     return {
       method: 'GET',
-      setupRequest: (request) => ({ ...request, method: 'GET', path: `${ROUTES.messages}?client=${member.id}&after=${member.lastId}`, headers: {}, body: '' }),
+      setupRequest: (request) => ({
+        ...request,
+        method: 'GET',
+        path: `${ROUTES.messages}?client=${member.id}&after=${member.lastId}`,
+        headers: { ...this.cookieHeader },
+        body: '',
+      }),
       onResponse: (status, body) => this.polled(member, status, body, clockNowMs()),
     };
   }

@@ -68,6 +68,11 @@ const OPTIONS: Record<string, OptionSpec> = {
   loss: { type: 'string', value: 'percent', help: 'packet loss: needs tc netem, which the relay cannot emulate (refused where netem is absent)' },
   workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
   target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
+  'cookie-bytes': {
+    type: 'string',
+    value: 'n',
+    help: 'HTTP transports: a cookie of n bytes (name=value) on every request, as a real site sends (default: none)',
+  },
   origin: {
     type: 'string',
     value: 'origin',
@@ -192,6 +197,8 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     if (overrides.transports === undefined) overrides.transports = [url.protocol === 'ws:' ? 'websocket' : url.protocol === 'tcp:' ? 'tcp' : 'short-poll'];
     if (overrides.transports.length !== 1) throw new UsageError('--target drives one server: name one transport with --transports');
   }
+  const cookie = text('cookie-bytes');
+  if (cookie !== undefined) set.cookieBytes = positive(cookie, 'cookie-bytes', { allowZero: true });
   const origin = text('origin');
   if (origin !== undefined) {
     if (origin === 'none') set.origin = null;

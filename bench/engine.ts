@@ -205,6 +205,7 @@ async function measure(
       port: Number(url.port),
       ...(config.transport === 'websocket' ? { url: target } : {}),
       ...(config.origin === undefined ? {} : { origin: config.origin }),
+      ...(config.cookieBytes === undefined ? {} : { cookieBytes: config.cookieBytes }),
       pollIntervalMs: config.pollIntervalMs,
       perMessageDeflate: config.perMessageDeflate,
     },

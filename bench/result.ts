@@ -76,6 +76,8 @@ export interface RunConfig {
   target?: string;
   /** websocket: the Origin header the clients send (--origin); null: none; undefined: the target's own origin. */
   origin?: string | null;
+  /** HTTP transports: a cookie of this many bytes (name=value) on every request (--cookie-bytes); absent or 0: none. */
+  cookieBytes?: number;
 }
 
 /** How the link between driver and server was shaped in a run. */

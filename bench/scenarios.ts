@@ -209,6 +209,7 @@ export function runId(config: RunConfig): string {
   if (config.bandwidthBitsPerSecond > 0) parts.push(`bw${bandwidthLabel(config.bandwidthBitsPerSecond)}`);
   if (config.perMessageDeflate) parts.push('deflate');
   if (config.fault !== undefined) parts.push(config.fault);
+  if ((config.cookieBytes ?? 0) > 0 && config.transport !== 'websocket' && config.transport !== 'tcp') parts.push(`cookie${config.cookieBytes}B`);
   if (config.target !== undefined) parts.push('target');
   return parts.join('/');
 }

@@ -32,6 +32,19 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/** The name of the cookie the clients send with --cookie-bytes. */
+const COOKIE_NAME = 'session';
+
+/**
+ * A `Cookie` header line whose value (name=value) is `bytes` long, or '' for none: the size a
+ * real site's cookies add to every request the page makes to it.
+ */
+export function cookieLine(bytes: number | undefined): string {
+  if (bytes === undefined || bytes <= 0) return '';
+  const valueBytes = Math.max(0, bytes - COOKIE_NAME.length - 1);
+  return `Cookie: ${`${COOKIE_NAME}=${'c'.repeat(valueBytes)}`.slice(0, bytes)}\r\n`;
+}
+
 /** The request line, Host, the extra header lines (each ending in CRLF) and the body, as one buffer. */
 export function encodeRequest(method: string, path: string, hostHeader: string, headerLines: string, body?: string | Buffer): Buffer {
   if (body === undefined) return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${headerLines}\r\n`, 'latin1');

@@ -7,7 +7,7 @@
  * and no request waits behind a held poll or a stream.
  */
 import { ROUTES, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
-import { ConnectionClosedError, HttpConnection, encodeRequest, type ResponseHandler } from './http-connection.ts';
+import { ConnectionClosedError, HttpConnection, cookieLine, encodeRequest, type ResponseHandler } from './http-connection.ts';
 import type { ClientOptions, ClientWire } from './transport-client.ts';
 
 export interface HttpAnswer {
@@ -53,6 +53,8 @@ export class HttpSession {
   /** Requests waiting for a connection, first come first served. */
   private readonly waiting: { method: string; bytes: Buffer; handler: ResponseHandler }[] = [];
   private readonly hostHeader: string;
+  /** The Cookie line every request carries ('' for none). */
+  private readonly cookie: string;
   /** Aborts the sessions's waits (a pause between polls) when the client closes. */
   private readonly aborter = new AbortController();
 
@@ -63,6 +65,7 @@ export class HttpSession {
   constructor(options: ClientOptions, wire: ClientWire, connections = 2) {
     this.connections = Array.from({ length: connections }, () => new HttpConnection(options, wire, () => this.next()));
     this.hostHeader = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    this.cookie = cookieLine(options.cookieBytes);
   }
 
   /** `path` with this client's id (and more query parameters). */
@@ -74,7 +77,7 @@ export class HttpSession {
 
   /** Sends a request; `handler` hears its response as it comes (used for streams and held polls). */
   exchange(method: string, path: string, handler: ResponseHandler, headerLines = '', body?: string | Buffer): void {
-    const bytes = encodeRequest(method, path, this.hostHeader, headerLines, body);
+    const bytes = encodeRequest(method, path, this.hostHeader, this.cookie + headerLines, body);
     const idle = this.waiting.length === 0 ? this.connections.find((connection) => !connection.busy) : undefined;
     if (idle !== undefined) idle.request(method, bytes, handler);
     else this.waiting.push({ method, bytes, handler });

@@ -31,6 +31,8 @@ export interface ClientOptions {
    * target's own origin (ws://host:port is http://host:port); null: no Origin header at all.
    */
   origin?: string | null;
+  /** HTTP transports: a `Cookie` of this many bytes (name=value) on every request, as a site's session cookie rides on every poll. */
+  cookieBytes?: number;
   /** Local address for the client's sockets (several loopback addresses pass the ephemeral-port limit). */
   localAddress?: string;
   /** Keep the first this-many bytes each way of the client's first connection (see WireCapture). */
