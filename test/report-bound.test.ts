@@ -1,0 +1,114 @@
+/** Which side was the limit, as the report shows it: the bound of every run, the driver-bound marker, asked beside delivered. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { BoundSide, CompletedRun, Results } from '../bench/result.ts';
+import { kaazingSection } from '../scripts/report/kaazing.ts';
+import { renderMarkdown } from '../scripts/report/render.ts';
+
+const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
+
+function completedRun(results: Results, id: string): CompletedRun {
+  const run = results.runs.find((candidate) => candidate.id === id);
+  assert.ok(run !== undefined && run.state === 'completed', `no completed run ${id}`);
+  return run;
+}
+
+function setBound(results: Results, id: string, side: BoundSide): CompletedRun {
+  const run = completedRun(results, id);
+  run.bound = { side, reason: `the ${side} was the limit, as the test says` };
+  return run;
+}
+
+/** The cells of a run's row in its scenario table, found by the start of its first cell. */
+function rowCells(markdown: string, firstCell: string): string[] {
+  const results = markdown.slice(markdown.indexOf('## Results by scenario'));
+  const line = results.split('\n').find((text) => text.startsWith(`| ${firstCell} |`));
+  assert.ok(line !== undefined, `no row for ${firstCell}`);
+  return line
+    .slice(2, -2)
+    .split(/(?<!\\) \| /)
+    .map((cell) => cell.trim());
+}
+
+/** q3 with the new fields: push runs asked 100 msg/s; websocket's driver-bound, sse's server-bound, long-poll's delivered 67.42. */
+function withBounds(): Results {
+  const results = structuredClone(q3);
+  for (const run of results.runs) {
+    if (run.state !== 'completed') continue;
+    run.bound = { side: 'none', reason: 'no side was saturated' };
+    if (run.scenario === 'push') run.throughput = { ...run.throughput, offeredPerSecond: 100 };
+  }
+  setBound(results, 'push/websocket/1KiB/c10/r10', 'driver');
+  setBound(results, 'push/sse/1KiB/c10/r10', 'server');
+  const short = completedRun(results, 'push/long-poll/1KiB/c10/r10');
+  short.throughput = { ...short.throughput, messagesPerSecond: 67.42 };
+  return results;
+}
+
+describe('report: the bound of every run', () => {
+  const markdown = renderMarkdown(withBounds());
+
+  it("gives each run's bound in its row; a driver-bound run and its timing figures are marked", () => {
+    const driver = rowCells(markdown, '`push/websocket/1KiB/c10/r10` ⚠');
+    assert.equal(driver[1], '**driver** ⚠');
+    assert.equal(driver[6], '0.115 / 0.414 / 1.398 ⚠'); // latency
+    assert.equal(driver[8], '100.0 ⚠'); // msg/s delivered
+    assert.equal(driver[10], '253.1 ⚠'); // server CPU per message
+    assert.equal(driver[2], '15.3 (0.0 / 0.0 / 0.9 / 14.4)', 'bytes are bytes: not marked');
+    assert.equal(rowCells(markdown, '`push/sse/1KiB/c10/r10`')[1], 'server');
+    assert.equal(rowCells(markdown, '`push/tcp/1KiB/c10/r10`')[1], 'none');
+  });
+
+  it('explains the marker once, and lists the driver-bound runs at the top', () => {
+    assert.equal(markdown.split('marks a **driver-bound** run').length, 2);
+    assert.match(
+      markdown,
+      /^\*\*1 of 20 runs were DRIVER-BOUND ⚠ \(their latency and msg\/s measure the driver, not the server\): `push\/websocket\/1KiB\/c10\/r10`\.\*\*$/m,
+    );
+  });
+
+  it('shows what a run asked for beside what it delivered, and says so in the row when it delivered less than 90%', () => {
+    const short = rowCells(markdown, '`push/long-poll/1KiB/c10/r10`');
+    assert.equal(short[7], '100');
+    assert.equal(short[8], '67.4 **SHORT: 67.4% of what it asked**');
+    assert.equal(rowCells(markdown, '`push/tcp/1KiB/c10/r10`')[8], '100.0');
+    assert.equal(rowCells(markdown, '`echo/sse/1KiB/c10`')[7], '-', 'a closed loop asks for no rate');
+    assert.match(markdown, /^\*\*1 run delivered less than 90% of the messages a second it asked for: `push\/long-poll\/1KiB\/c10\/r10`\.\*\*$/m);
+  });
+
+  it('says the bound was not recorded in older results, and marks a run whose driver was saturated there', () => {
+    const old = renderMarkdown(q3);
+    assert.equal(rowCells(old, '`push/websocket/1KiB/c10/r10`')[1], 'not recorded');
+    assert.equal(rowCells(old, '`echo/long-poll/1KiB/c10` ⚠')[1], 'not recorded; **driver saturated** ⚠');
+    assert.equal(rowCells(old, '`push/websocket/1KiB/c10/r10`')[7], 'not recorded', 'a push asks for a rate; this one did not record it');
+  });
+});
+
+describe('report: Kaazing, asked against delivered', () => {
+  /** The WebSocket push asked 10,000 msg/s and delivered 6,742, its driver the limit. */
+  function shortKaazing(): Results {
+    const results = withBounds();
+    const run = setBound(results, 'push/websocket/1KiB/c10/r10', 'driver');
+    run.throughput = { ...run.throughput, offeredPerSecond: 10_000, messagesPerSecond: 6_742 };
+    return results;
+  }
+
+  it('says a measured row delivered fewer messages than it asked, and marks a driver-bound run', () => {
+    const text = kaazingSection(shortKaazing());
+    assert.match(text, /\| `push\/websocket\/1KiB\/c10\/r10` ⚠ \| 10 \| \*\*driver\*\* ⚠ \| \*\*6,742 of 10,000 \(67\.4%\): SHORT\*\* \|/);
+    assert.match(text, /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| none \| 100 of 100 \(100\.0%\) \|/);
+    assert.match(
+      text,
+      /This run, WebSocket: from `push\/websocket\/1KiB\/c10\/r10` ⚠\.[^\n]* \*\*It was driver-bound ⚠ \(the driver was the limit, as the test says\)\.\*\* \*\*It delivered 6,742 of the 10,000 messages a second it asked for \(67\.4%, computed: msg\/s delivered \/ msg\/s asked\)\.\*\*/,
+    );
+    assert.match(
+      text,
+      /4\.3 \(measured: \(headers \+ framing, down\) \/ messages received\); \*\*the run delivered 6,742 of the 10,000 messages a second it asked for/,
+    );
+  });
+
+  it('says what was asked was not recorded in older results', () => {
+    assert.match(kaazingSection(q3), /\| `push\/websocket\/1KiB\/c10\/r10` \| 10 \| not recorded \| 100 \(asked: not recorded\) \|/);
+  });
+});
