@@ -2,8 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { SATURATED } from '../bench/bound.ts';
 import type { BoundSide, CompletedRun, Results } from '../bench/result.ts';
 import { kaazingSection } from '../scripts/report/kaazing.ts';
+import { methodSection } from '../scripts/report/method.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
 
 const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
@@ -110,5 +112,31 @@ describe('report: Kaazing, asked against delivered', () => {
 
   it('says what was asked was not recorded in older results', () => {
     assert.match(kaazingSection(q3), /\| `push\/websocket\/1KiB\/c10\/r10` \| 10 \| not recorded \| 100 \(asked: not recorded\) \|/);
+  });
+});
+
+describe('report: the Method on the bound', () => {
+  it("explains how the bound is decided with bench/bound.ts's threshold", () => {
+    const text = methodSection(q3);
+    const percent = `${Math.round(SATURATED * 100)}%`;
+    assert.match(text, /### Which side was the limit/);
+    assert.ok(text.includes(`the threshold, \`SATURATED\`, is ${SATURATED.toFixed(2)}`), 'names the threshold as bench/bound.ts has it');
+    assert.ok(text.includes(`2. **driver**: the busiest driver thread's event loop was ${percent} busy or more`));
+    assert.ok(text.includes(`4. **server**: the server's event loop was ${percent} busy or more`));
+    assert.match(text, /Bounds in these results: 20 not recorded \(of 20 completed runs\)\./);
+  });
+
+  it("gives each run's bound, why, and both sides' loads over the window in the runs table", () => {
+    const results = withBounds();
+    const run = completedRun(results, 'push/websocket/1KiB/c10/r10');
+    run.server = { ...run.server, window: { cpuCores: 0.45, eventLoopUtilization: 0.4 } };
+    run.driver = { ...run.driver, window: { cpuCores: 0.98, eventLoopUtilization: 0.95 }, threads: [0.95, 0.6] };
+    const text = methodSection(results);
+    assert.match(
+      text,
+      /\| `push\/websocket\/1KiB\/c10\/r10` ⚠ \| 10 \| [^\n]* \| \*\*driver\*\* ⚠ \| the driver was the limit, as the test says \| server 0\.45 core, 40% busy; driver 0\.98 core, 95% busy \(threads 95%, 60%\) \|/,
+    );
+    assert.match(text, /\| `push\/tcp\/1KiB\/c10\/r10` \| [^\n]* \| none \| no side was saturated \| server not recorded; driver not recorded \|/);
+    assert.match(text, /Bounds in these results: 1 server, 1 driver, 18 none \(of 20 completed runs\)\./);
   });
 });
