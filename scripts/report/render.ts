@@ -11,6 +11,7 @@ import { kaazingSection } from './kaazing.ts';
 import { renderGoComparison } from './go-comparison-section.ts';
 import { bold, bullets, code, image } from './markdown.ts';
 import { methodSection } from './method.ts';
+import { driverSection } from './driver-section.ts';
 import { DELIVERED_SHORT_SHARE, DRIVER_BOUND_MARK, DRIVER_BOUND_NOTE, isDriverBound, shortfallText } from './run-bound.ts';
 import { formatPercent } from './format.ts';
 import { microSectionOf } from './micro-section.ts';
@@ -105,6 +106,7 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     ...alerts(results),
     HOW_TO_READ,
     methodSection(results),
+    driverSection(results),
     '## Results by scenario',
     ...scenarios,
     ...[rttSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter((section) => section !== undefined),
