@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SATURATED } from '../bench/bound.ts';
 import type { BoundSide, CompletedRun, Results } from '../bench/result.ts';
+import { claimVerdicts, claimsSection } from '../scripts/report/claims-section.ts';
 import { kaazingSection } from '../scripts/report/kaazing.ts';
 import { methodSection } from '../scripts/report/method.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
@@ -138,5 +139,43 @@ describe('report: the Method on the bound', () => {
     );
     assert.match(text, /\| `push\/tcp\/1KiB\/c10\/r10` \| [^\n]* \| none \| no side was saturated \| server not recorded; driver not recorded \|/);
     assert.match(text, /Bounds in these results: 1 server, 1 driver, 18 none \(of 20 completed runs\)\./);
+  });
+});
+
+describe('report: claims resting on driver-bound figures', () => {
+  it('names the driver-bound run a verdict uses, in the verdict', () => {
+    const results = withBounds(); // push/websocket/1KiB/c10/r10 driver-bound
+    const verdicts = claimVerdicts(results);
+    const push = verdicts[1];
+    assert.equal(push?.verdict, 'supported', 'the verdict itself still follows its rule');
+    assert.deepEqual(push?.driverBoundRuns, ['push/websocket/1KiB/c10/r10']);
+    for (const index of [0, 2, 3]) assert.deepEqual(verdicts[index]?.driverBoundRuns, ['push/websocket/1KiB/c10/r10'], `claim ${index + 1}`);
+    assert.match(
+      claimsSection(results),
+      /\| 2 \| The server can push data \(without waiting for the client to ask\) \| \*\*supported\*\*, \*\*resting on driver-bound figures ⚠\*\* of `push\/websocket\/1KiB\/c10\/r10`: the driver, not the server, was the limit there \|/,
+    );
+  });
+
+  it('says nothing of the kind when no run it uses was driver-bound', () => {
+    const results = withBounds();
+    setBound(results, 'push/websocket/1KiB/c10/r10', 'server');
+    assert.deepEqual(
+      claimVerdicts(results).map((verdict) => verdict.driverBoundRuns),
+      [undefined, undefined, undefined, undefined, undefined, undefined],
+    );
+    assert.doesNotMatch(claimsSection(results), /resting on driver-bound/);
+  });
+
+  it('flags the handshake and the frame when the run their bytes were captured from was driver-bound', () => {
+    const results = withBounds();
+    setBound(results, 'echo/websocket/1KiB/c10', 'driver');
+    const verdicts = claimVerdicts(results);
+    assert.deepEqual(verdicts[4]?.driverBoundRuns, ['echo/websocket/1KiB/c10']);
+    assert.deepEqual(verdicts[5]?.driverBoundRuns, ['echo/websocket/1KiB/c10']);
+  });
+
+  it('reads a saturated driver of older results as driver-bound', () => {
+    // q3's echo runs of long-poll, websocket and tcp had driver.saturated set
+    assert.deepEqual(claimVerdicts(q3)[2]?.driverBoundRuns, ['echo/websocket/1KiB/c10', 'echo/long-poll/1KiB/c10']);
   });
 });
