@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { SATURATED } from '../bench/bound.ts';
 import type { BoundSide, CompletedRun, Results } from '../bench/result.ts';
 import { claimVerdicts, claimsSection } from '../scripts/report/claims-section.ts';
+import { faultsSection } from '../scripts/report/faults-section.ts';
+import { rttSection } from '../scripts/report/rtt-section.ts';
 import { kaazingSection } from '../scripts/report/kaazing.ts';
 import { methodSection } from '../scripts/report/method.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
@@ -177,5 +179,30 @@ describe('report: claims resting on driver-bound figures', () => {
   it('reads a saturated driver of older results as driver-bound', () => {
     // q3's echo runs of long-poll, websocket and tcp had driver.saturated set
     assert.deepEqual(claimVerdicts(q3)[2]?.driverBoundRuns, ['echo/websocket/1KiB/c10', 'echo/long-poll/1KiB/c10']);
+  });
+});
+
+describe('report: the bound in the RTT and faults tables', () => {
+  it('gives the bound of each RTT and marks a driver-bound latency', () => {
+    const results = withBounds();
+    const push = completedRun(results, 'push/sse/1KiB/c10/r10');
+    results.runs.push({
+      ...push,
+      id: `${push.id}/rtt100ms`,
+      config: { ...push.config, rttMs: 100 },
+      latencyMs: { ...push.latencyMs, p50: 50.2 },
+      bound: { side: 'driver', reason: 'as the test says' },
+    });
+    assert.match(rttSection(results) ?? '', /\| sse \| [\d.]+ \| 50\.20 ⚠ \| 0 ms: server; 100 ms: \*\*driver\*\* ⚠ \| half a round trip/);
+  });
+
+  it("gives each fault run's bound", () => {
+    const results = withBounds();
+    const push = completedRun(results, 'push/websocket/1KiB/c10/r10');
+    results.runs.push({ ...push, id: `${push.id}/client-kill`, fault: { kind: 'client-kill', atMs: 500, durationMs: 0 } });
+    assert.match(
+      faultsSection(results) ?? '',
+      /\| `push\/websocket\/1KiB\/c10\/r10\/client-kill` ⚠ \| \*\*driver\*\* ⚠ \| every client connection dropped: at 0\.50 s \|/,
+    );
   });
 });
