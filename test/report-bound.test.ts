@@ -86,7 +86,8 @@ describe('report: the bound of every run', () => {
     const old = renderMarkdown(q3);
     assert.equal(rowCells(old, '`push/websocket/1KiB/c10/r10`')[1], 'not recorded');
     assert.equal(rowCells(old, '`echo/long-poll/1KiB/c10` ⚠')[1], 'not recorded; **driver saturated** ⚠');
-    assert.equal(rowCells(old, '`push/websocket/1KiB/c10/r10`')[7], 'not recorded', 'a push asks for a rate; this one did not record it');
+    assert.equal(rowCells(old, '`push/websocket/1KiB/c10/r10`')[7], '100 (computed)', 'a push asks for a rate; this one did not record it');
+    assert.match(old, /Where the results predate the asked rate it is computed from the run's config and says so: push clients × push rate/);
   });
 });
 
@@ -113,8 +114,22 @@ describe('report: Kaazing, asked against delivered', () => {
     );
   });
 
-  it('says what was asked was not recorded in older results', () => {
-    assert.match(kaazingSection(q3), /\| `push\/websocket\/1KiB\/c10\/r10` \| 10 \| not recorded \| 100 \(asked: not recorded\) \|/);
+  it('computes what was asked from the config of older results, and says so', () => {
+    // as the scale sample has it: 10,000 clients polled for one message a second each, 6,742 a second delivered
+    const old = structuredClone(q3);
+    const run = completedRun(old, 'push/websocket/1KiB/c10/r10');
+    run.clients = 10_000;
+    run.config = { ...run.config, clients: 10_000, pushRatePerSecond: 1 };
+    run.throughput = { ...run.throughput, messagesPerSecond: 6_742 };
+    const text = kaazingSection(old);
+    assert.match(
+      text,
+      /\| `push\/websocket\/1KiB\/c10\/r10` \| 10,000 \| not recorded \| \*\*6,742 of 10,000 \(67\.4%\): SHORT\*\* \(asked computed: clients × push rate\) \|/,
+    );
+    assert.match(
+      text,
+      /It delivered 6,742 of the 10,000 messages a second it asked for \(67\.4%, computed: msg\/s delivered \/ msg\/s asked; asked computed: clients × push rate\)/,
+    );
   });
 });
 

@@ -48,7 +48,7 @@ describe('report: scenario tables', () => {
     assert.equal(cells[4], '1.03'); // (2300 + 155530) / 153600
     assert.equal(cells[5], '1.00');
     assert.equal(cells[6], '0.115 / 0.414 / 1.398');
-    assert.equal(cells[7], 'not recorded'); // a push asks for a rate; the fixture predates offeredPerSecond
+    assert.equal(cells[7], '100 (computed)'); // 10 clients × 10 msg/s: the fixture predates offeredPerSecond
     assert.equal(cells[8], '100.0');
     assert.equal(cells[9], '-'); // no polls
     assert.equal(cells[10], '253.1'); // 0.037961 s / 150 × 10^6
@@ -197,7 +197,7 @@ describe('report: Kaazing table', () => {
     // (23110 + 187430) B × 8 / 1.5 s / 2^20 = 1.07 Mbps.
     assert.match(
       markdown,
-      /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| not recorded \| 100 \(asked: not recorded\) \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/,
+      /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| not recorded \| 100 of 100 \(100\.0%\) \(asked computed: clients × push rate\) \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/,
     );
   });
 

@@ -9,7 +9,7 @@ import { BITS_PER_MEGABIT, FORMULAS, bandwidthMbps, wholeRunSeconds } from './fi
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
 import { bold, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
-import { DELIVERED_FORMULA, boundCell, boundText, deliveredShare, isDriverBound, markDriverBound, runLabel, shortfallText } from './run-bound.ts';
+import { DELIVERED_FORMULA, askedRate, boundCell, boundText, deliveredShare, isDriverBound, markDriverBound, runLabel, shortfallText } from './run-bound.ts';
 
 /** Their figures, quoted: header bytes of one poll (request and response) and framing bytes of one frame. */
 const KAAZING_POLL_BYTES = 871;
@@ -96,10 +96,12 @@ function thisRunCell(run: CompletedRun, text: string): string {
 /** What a run delivered of what it asked, a second: "6,742 of 10,000 (67.4%)". */
 function deliveredOfAsked(run: CompletedRun): string {
   const share = deliveredShare(run);
+  const asked = askedRate(run);
   const delivered = formatInteger(run.throughput.messagesPerSecond);
-  if (share === undefined) return `${delivered} (asked: not recorded)`;
-  const text = `${delivered} of ${formatInteger(run.throughput.offeredPerSecond ?? 0)} (${formatNumber(share * 100, 1)}%)`;
-  return shortfallText(run) === undefined ? text : bold(`${text}: SHORT`);
+  if (share === undefined || asked === undefined) return `${delivered} (asked: none)`;
+  const text = `${delivered} of ${formatInteger(asked.perSecond)} (${formatNumber(share * 100, 1)}%)`;
+  const formula = asked.computed === undefined ? '' : ` (asked computed: ${asked.computed})`;
+  return shortfallText(run) === undefined ? `${text}${formula}` : `${bold(`${text}: SHORT`)}${formula}`;
 }
 
 function bandwidthTable(quoted: (row: (typeof KAAZING_ROWS)[number]) => string, measuredBytes: number | undefined, browserBytes: number | undefined): string {

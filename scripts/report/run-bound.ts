@@ -71,33 +71,60 @@ export function boundText(run: CompletedRun): string {
   return `${side}${run.bound.side === 'driver' ? ` ${DRIVER_BOUND_MARK}` : ''} (${run.bound.reason})`;
 }
 
-/** Scenarios where a run asks for a rate: echo in an open loop, push, broadcast. */
-function asksForARate(run: CompletedRun): boolean {
-  return run.scenario === 'push' || run.scenario === 'broadcast' || (run.scenario === 'echo' && run.config.targetRatePerSecond > 0);
+/** What a run asked for, a second: as recorded, or (older results) computed from its config with the formula. */
+export interface AskedRate {
+  perSecond: number;
+  /** The formula, when the results did not record the rate and the report computed it. */
+  computed?: string;
 }
 
-/** Delivered over asked (computed); undefined where the run asked for no rate or did not record it. */
-export function deliveredShare(run: CompletedRun): number | undefined {
+/** The formulas for results older than `throughput.offeredPerSecond`: the engine's own rule, from the run's config. */
+export const ASKED_FORMULAS = {
+  push: 'clients × push rate',
+  broadcast: 'clients × broadcast events / window seconds',
+  echo: 'the open-loop target rate',
+} as const;
+
+/** What the run asked for; undefined where the clients set their own pace (closed-loop echo, idle). */
+export function askedRate(run: CompletedRun): AskedRate | undefined {
   const offered = run.throughput.offeredPerSecond;
-  return offered === undefined || offered === 0 ? undefined : run.throughput.messagesPerSecond / offered;
+  if (offered !== undefined) return { perSecond: offered };
+  const { config } = run;
+  if (run.scenario === 'push') return { perSecond: config.clients * config.pushRatePerSecond, computed: ASKED_FORMULAS.push };
+  if (run.scenario === 'broadcast' && config.durationSeconds > 0) {
+    return { perSecond: (config.clients * config.broadcastEvents) / config.durationSeconds, computed: ASKED_FORMULAS.broadcast };
+  }
+  if (run.scenario === 'echo' && config.targetRatePerSecond > 0) return { perSecond: config.targetRatePerSecond, computed: ASKED_FORMULAS.echo };
+  return undefined;
+}
+
+/** Delivered over asked (computed); undefined where the run asked for no rate. */
+export function deliveredShare(run: CompletedRun): number | undefined {
+  const asked = askedRate(run);
+  return asked === undefined || asked.perSecond === 0 ? undefined : run.throughput.messagesPerSecond / asked.perSecond;
 }
 
 export const DELIVERED_FORMULA = 'msg/s delivered / msg/s asked';
 
-/** The asked cell: the offered rate, "-" where the clients set their own pace, "not recorded" in older results. */
+function rateText(perSecond: number): string {
+  return formatNumber(perSecond, Number.isInteger(perSecond) ? 0 : 1);
+}
+
+/** The asked cell: the rate, "(computed)" where older results did not record it, "-" where the clients set their own pace. */
 export function askedCell(run: CompletedRun): string {
-  const offered = run.throughput.offeredPerSecond;
-  if (offered !== undefined) return formatNumber(offered, Number.isInteger(offered) ? 0 : 1);
-  return asksForARate(run) ? 'not recorded' : '-';
+  const asked = askedRate(run);
+  if (asked === undefined) return '-';
+  return asked.computed === undefined ? rateText(asked.perSecond) : `${rateText(asked.perSecond)} (computed)`;
 }
 
 /** What a run delivered short of what it asked, in words, or undefined when it delivered at least DELIVERED_SHORT_SHARE. */
 export function shortfallText(run: CompletedRun): string | undefined {
   const share = deliveredShare(run);
   if (share === undefined || share >= DELIVERED_SHORT_SHARE) return undefined;
+  const asked = askedRate(run);
   return (
-    `delivered ${formatInteger(run.throughput.messagesPerSecond)} of the ${formatInteger(run.throughput.offeredPerSecond ?? 0)} messages a second ` +
-    `it asked for (${formatPercent(share)}, computed: ${DELIVERED_FORMULA})`
+    `delivered ${formatInteger(run.throughput.messagesPerSecond)} of the ${formatInteger(asked?.perSecond ?? 0)} messages a second ` +
+    `it asked for (${formatPercent(share)}, computed: ${DELIVERED_FORMULA}${asked?.computed === undefined ? '' : `; asked computed: ${asked.computed}`})`
   );
 }
 

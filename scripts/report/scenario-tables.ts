@@ -14,7 +14,7 @@ import {
 import { formatInteger, formatNumber, formatOptional, formatPercent } from './format.ts';
 import { bold, bullets, code, table, type Alignment } from './markdown.ts';
 import { runsOf } from './runs.ts';
-import { DELIVERED_FORMULA, DELIVERED_SHORT_SHARE, askedCell, boundCell, deliveredCell, markDriverBound, runLabel } from './run-bound.ts';
+import { ASKED_FORMULAS, DELIVERED_FORMULA, DELIVERED_SHORT_SHARE, askedCell, boundCell, deliveredCell, markDriverBound, runLabel } from './run-bound.ts';
 
 const BYTES_DECIMALS = 1;
 const LATENCY_DECIMALS = 3; // the histograms resolve microseconds
@@ -124,9 +124,10 @@ function formulasNote(scenario: ScenarioName): string {
   return (
     `Computed: B/msg = ${FORMULAS.bytesPerMessage}; overhead = ${FORMULAS.overhead}; empty polls = ${FORMULAS.emptyPolls}; ` +
     `server CPU per message = ${FORMULAS.serverCpuPerMessage}; SHORT when ${DELIVERED_FORMULA} < ${DELIVERED_SHORT_SHARE}. ` +
-    'Measured: the bound, connections per client, latency, msg/s asked (what the run asked for: clients × push rate, ' +
-    'broadcast events, the open-loop rate; "-" where the clients set their own pace) and msg/s delivered (messages sent in the ' +
-    'measured window that arrived, per second), server peak RSS, and lost / duplicated / reordered (whole run).'
+    'Measured: the bound, connections per client, latency, msg/s asked (what the run asked for; "-" where the clients set their own pace) ' +
+    'and msg/s delivered (messages sent in the measured window that arrived, per second), server peak RSS, and lost / duplicated / ' +
+    `reordered (whole run). Where the results predate the asked rate it is computed from the run's config and says so: push ` +
+    `${ASKED_FORMULAS.push}, broadcast ${ASKED_FORMULAS.broadcast}, open-loop echo ${ASKED_FORMULAS.echo}.`
   );
 }
 
