@@ -22,9 +22,24 @@ describe('report: compare', () => {
   const markdown = renderCompare(q3, after, { a: 'a/results.json', b: 'b/results.json' });
 
   it('shows the change of an altered figure, absolute and in percent', () => {
-    assert.match(markdown, /\| `push\/websocket\/1KiB\/c10\/r10` \| B\/msg up, total \|/);
+    assert.match(markdown, /\| `push\/websocket\/1KiB\/c10\/r10` \| bound \| not recorded \| not recorded \| same \| - \|\n\| {2}\| B\/msg up, total \|/);
     assert.match(markdown, /\| latency p50 \(ms\) \| 0\.115 \| 0\.230 \| \+0\.115 \| \+100\.0% \|/);
     assert.match(markdown, /\| latency p99 \(ms\) \| 0\.414 \| 0\.414 \| 0\.000 \| 0\.0% \|/);
+  });
+
+  it("sets each run's bound side by side, a driver-bound one marked", () => {
+    const before = structuredClone(q3);
+    const after = structuredClone(q3);
+    for (const [results, side] of [
+      [before, 'server'],
+      [after, 'driver'],
+    ] as const) {
+      const run = results.runs.find((candidate) => candidate.id === 'push/sse/1KiB/c10/r10');
+      assert.ok(run?.state === 'completed');
+      run.bound = { side, reason: 'as the test sets it' };
+    }
+    const text = renderCompare(before, after, { a: 'a', b: 'b' });
+    assert.match(text, /\| `push\/sse\/1KiB\/c10\/r10` \| bound \| server \| \*\*driver\*\* ⚠ \| \*\*changed\*\* \| - \|/);
   });
 
   it('lists runs added and removed', () => {

@@ -42,34 +42,38 @@ describe('report: scenario tables', () => {
   it('splits bytes per message by kind (bytes / messages received)', () => {
     // push/websocket: 150 messages; up 2300 = 0 + 0 + 140 + 2160; down 155530 = 153600 + 0 + 640 + 1290.
     const cells = rowCells(markdown, 'push/websocket/1KiB/c10/r10');
-    assert.equal(cells[1], '15.3 (0.0 / 0.0 / 0.9 / 14.4)');
-    assert.equal(cells[2], '1,036.9 (1,024.0 / 0.0 / 4.3 / 8.6)');
-    assert.equal(cells[3], '1.03'); // (2300 + 155530) / 153600
-    assert.equal(cells[4], '1.00');
-    assert.equal(cells[5], '0.115 / 0.414 / 1.398');
-    assert.equal(cells[6], '100.0');
-    assert.equal(cells[7], '-'); // no polls
-    assert.equal(cells[8], '253.1'); // 0.037961 s / 150 × 10^6
-    assert.equal(cells[9], '83.8'); // 87867392 / 2^20
-    assert.equal(cells[10], '0 / 0 / 0');
+    assert.equal(cells[1], 'not recorded'); // the fixture predates the bound
+    assert.equal(cells[2], '15.3 (0.0 / 0.0 / 0.9 / 14.4)');
+    assert.equal(cells[3], '1,036.9 (1,024.0 / 0.0 / 4.3 / 8.6)');
+    assert.equal(cells[4], '1.03'); // (2300 + 155530) / 153600
+    assert.equal(cells[5], '1.00');
+    assert.equal(cells[6], '0.115 / 0.414 / 1.398');
+    assert.equal(cells[7], '100 (computed)'); // 10 clients × 10 msg/s: the fixture predates offeredPerSecond
+    assert.equal(cells[8], '100.0');
+    assert.equal(cells[9], '-'); // no polls
+    assert.equal(cells[10], '253.1'); // 0.037961 s / 150 × 10^6
+    assert.equal(cells[11], '83.8'); // 87867392 / 2^20
+    assert.equal(cells[12], '0 / 0 / 0');
   });
 
   it('shows the share of empty polls and the connections per client', () => {
     const cells = rowCells(markdown, 'echo/short-poll/1KiB/c10');
-    assert.equal(cells[4], '1.40'); // 14 connections for 10 clients
-    assert.equal(cells[7], '7.6% (13 of 170)');
+    assert.equal(cells[5], '1.40'); // 14 connections for 10 clients
+    assert.equal(cells[7], '-'); // a closed loop asks for no rate
+    assert.equal(cells[9], '7.6% (13 of 170)');
   });
 
   it('gives idle runs bytes per client per second over warm-up + window', () => {
     // 20920 B up / 10 clients / (0.5 + 1) s; headers 20000 / 15, setup 920 / 15.
     const cells = rowCells(markdown, 'idle/short-poll/c10/i100ms');
-    assert.equal(cells[1], '1,394.7 (0.0 / 1,333.3 / 0.0 / 61.3)');
-    assert.equal(cells[4], '100.0% (160 of 160)');
+    assert.equal(cells[1], 'not recorded');
+    assert.equal(cells[2], '1,394.7 (0.0 / 1,333.3 / 0.0 / 61.3)');
+    assert.equal(cells[5], '100.0% (160 of 160)');
   });
 
   it('shows until the last client has a broadcast', () => {
     const cells = rowCells(markdown, 'broadcast/short-poll/1KiB/c10/i100ms');
-    assert.equal(cells[6], '63.231 / 97.011');
+    assert.equal(cells[7], '63.231 / 97.011');
   });
 
   it('lists warnings under the table', () => {
@@ -102,7 +106,7 @@ describe('report: scenario tables', () => {
     assert.deepEqual(rowCells(text, 'echo/sse/1KiB/c10').slice(0, 2), ['`echo/sse/1KiB/c10`', '**FAILED**: server did not start']);
     assert.match(text, /\*\*1 of 20 runs FAILED: `echo\/sse\/1KiB\/c10`\.\*\*/);
     assert.match(text, /\*\*`push\/tcp\/1KiB\/c10\/r10` LOST 3 of 150 expected messages \(2 clients lost at least one\)\*\*/);
-    assert.equal(rowCells(text, 'push/tcp/1KiB/c10/r10')[10], '**3** / 0 / 0');
+    assert.equal(rowCells(text, 'push/tcp/1KiB/c10/r10')[12], '**3** / 0 / 0');
   });
 
   it('escapes pipes in cells and keeps every table row as wide as its header', () => {
@@ -191,7 +195,10 @@ describe('report: Kaazing table', () => {
     assert.match(markdown, /\| 1,000 \| 0\.015 Mbps \(quoted\) \| 0\.0326 Mbps \(computed: 4\.3 × 8 × 1,000 \/ 2\^20\) \|/);
     assert.match(markdown, /No run matched the Kaazing case/);
     // (23110 + 187430) B × 8 / 1.5 s / 2^20 = 1.07 Mbps.
-    assert.match(markdown, /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/);
+    assert.match(
+      markdown,
+      /\| `push\/short-poll\/1KiB\/c10\/r10\/i100ms` \| 10 \| not recorded \| 100 of 100 \(100\.0%\) \(asked computed: clients × push rate\) \| 210,540 \(measured\) \| 1\.5 \| 1\.07 \(measured\) \|/,
+    );
   });
 
   it('says the real-browser measurement failed, with its error, at the top and in the Kaazing section; a skipped one is not measured', () => {

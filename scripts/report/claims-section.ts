@@ -6,6 +6,7 @@ import { framingClaim, type SampledFrame } from './framing-claim.ts';
 import { handshakeClaim } from './handshake-claim.ts';
 import { bold, code, table } from './markdown.ts';
 import type { ClaimVerdict } from './verdict.ts';
+import { DRIVER_BOUND_MARK } from './run-bound.ts';
 import { HIXIE_FRAMING_BYTES } from './websocket-frame.ts';
 
 /** Every claim's verdict, in the report's order (pure; the tests read it). */
@@ -75,16 +76,28 @@ function framingDetail(results: Results): string {
   return ['### 6. A frame on the wire', intro, ...frames.map(frameDetail)].join('\n\n');
 }
 
+/** The verdict, and, when it uses driver-bound runs, that it rests on them, by name. */
+export function verdictCell(verdict: ClaimVerdict): string {
+  const runs = verdict.driverBoundRuns ?? [];
+  if (runs.length === 0) return bold(verdict.verdict);
+  return (
+    `${bold(verdict.verdict)}, ${bold(`resting on driver-bound figures ${DRIVER_BOUND_MARK}`)} of ${runs.map((id) => code(id)).join(', ')}: ` +
+    'the driver, not the server, was the limit there'
+  );
+}
+
 export function claimsSection(results: Results): string {
   const verdicts = claimVerdicts(results);
   const summary = table(
     ['#', 'claim', 'verdict', 'figure from this run'],
-    verdicts.map((verdict, index) => [String(index + 1), verdict.claim, bold(verdict.verdict), verdict.figure]),
+    verdicts.map((verdict, index) => [String(index + 1), verdict.claim, verdictCell(verdict), verdict.figure]),
   );
   const rules = verdicts.map((verdict, index) => `${index + 1}. ${verdict.rule}`).join('\n');
   return [
     "## The textbook's claims",
-    "Each verdict is computed from this run's figures by the rule below it; the thresholds are constants of `scripts/report/claims.ts`.",
+    "Each verdict is computed from this run's figures by the rule below it; the thresholds are constants of `scripts/report/claims.ts`. " +
+      `A verdict that uses a driver-bound run (${DRIVER_BOUND_MARK}) says so and names it: its figures there measure the driver ` +
+      '(for the handshake and the frame, 5 and 6, the figures are captured bytes, which no load changes).',
     summary,
     '**How each verdict is decided**:',
     rules,

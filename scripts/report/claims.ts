@@ -9,7 +9,7 @@ import { FORMULAS, emptyPollShare, headersFramingPerMessage, totalBytesPerMessag
 import { formatNumber, formatPercent, formatSignificant } from './format.ts';
 import { code } from './markdown.ts';
 import { POLLING_TRANSPORTS, completedRuns, sameWorkload } from './runs.ts';
-import { notMeasured, verdictOf, type ClaimVerdict } from './verdict.ts';
+import { notMeasured, restingOn, verdictOf, type ClaimVerdict } from './verdict.ts';
 
 /**
  * Claim 1: at most this many connections per WebSocket client on average. Above 1 so that a rare
@@ -75,8 +75,9 @@ export function oneConnectionClaim(results: Results): ClaimVerdict {
       .join('; ')}.`,
     `Fewest for polling: ${formatNumber(fewestPolling.connections.perClient, 2)} in ${code(fewestPolling.id)}.`,
   ].join(' ');
-  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return { claim, verdict: 'contradicted', figure, rule };
-  return { claim, verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance', figure, rule };
+  const used = [...polling, ...websocket];
+  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return restingOn({ claim, verdict: 'contradicted', figure, rule }, used);
+  return restingOn({ claim, verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance', figure, rule }, used);
 }
 
 export function serverPushClaim(results: Results): ClaimVerdict {
@@ -99,12 +100,15 @@ export function serverPushClaim(results: Results): ClaimVerdict {
     )
     .join('; ');
   const lowest = Math.min(...ratios);
-  return {
-    claim,
-    verdict: verdictOf([lowest > 1, lowest >= PUSH_LATENCY_RATIO_MIN]),
-    figure: `${figure} (computed: short-poll p50 / push p50).`,
-    rule,
-  };
+  return restingOn(
+    {
+      claim,
+      verdict: verdictOf([lowest > 1, lowest >= PUSH_LATENCY_RATIO_MIN]),
+      figure: `${figure} (computed: short-poll p50 / push p50).`,
+      rule,
+    },
+    pairs.flatMap(({ pushed, polled }) => [pushed, polled]),
+  );
 }
 
 export function lighterHeadersClaim(results: Results): ClaimVerdict {
@@ -141,12 +145,15 @@ export function lighterHeadersClaim(results: Results): ClaimVerdict {
     (notLess.length === 0
       ? 'WebSocket sent fewer bytes per message in total in every pair.'
       : `WebSocket did not send fewer bytes per message in total in ${notLess.length} pairs (e.g. ${code(notLess[0]?.websocket.id ?? '')}).`);
-  return {
-    claim,
-    verdict: verdictOf([lowest.ratio > 1, lowest.ratio >= LIGHTER_HEADERS_RATIO_MIN && notLess.length === 0]),
-    figure,
-    rule,
-  };
+  return restingOn(
+    {
+      claim,
+      verdict: verdictOf([lowest.ratio > 1, lowest.ratio >= LIGHTER_HEADERS_RATIO_MIN && notLess.length === 0]),
+      figure,
+      rule,
+    },
+    measured.flatMap(({ websocket, polling }) => [websocket, polling]),
+  );
 }
 
 export function pollingWasteClaim(results: Results): ClaimVerdict {
@@ -159,16 +166,19 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
   const runs = completedRuns(results, { transports: ['short-poll'] }).filter((run) => run.scenario === 'push' || run.scenario === 'broadcast');
   const tests: boolean[] = [];
   const lines: string[] = [];
+  const used: CompletedRun[] = [];
   for (const run of runs) {
     const share = emptyPollShare(run);
     const perMessage = totalBytesPerMessage(run);
     if (share === undefined || perMessage === undefined) continue;
+    used.push(run);
     tests.push(share > MOST_POLLS_EMPTY_SHARE);
     let line = `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty (${formatPercent(share)}), ${formatNumber(perMessage, 1)} B per delivered message`;
     const websocket = sameWorkload(results, run, 'websocket');
     const websocketPerMessage = websocket === undefined ? undefined : totalBytesPerMessage(websocket);
     if (websocket !== undefined && websocketPerMessage !== undefined) {
       const ratio = perMessage / websocketPerMessage;
+      used.push(websocket);
       tests.push(ratio >= POLLING_WASTE_RATIO_MIN);
       line += `, ${ratioText(ratio)} the ${formatNumber(websocketPerMessage, 1)} B of ${code(websocket.id)}`;
     }
@@ -177,10 +187,13 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
   if (tests.length === 0) return notMeasured(claim, rule, 'needs a short-poll push or broadcast run that delivered messages');
   const idle = completedRuns(results, { scenario: 'idle', transports: ['short-poll'] }).filter((run) => run.polls.total > 0);
   const idleLines = idle.map((run) => `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty with nothing to deliver`);
-  return {
-    claim,
-    verdict: verdictOf(tests),
-    figure: `${[...lines, ...idleLines].join('; ')} (computed: total bytes up + down / messages received).`,
-    rule,
-  };
+  return restingOn(
+    {
+      claim,
+      verdict: verdictOf(tests),
+      figure: `${[...lines, ...idleLines].join('; ')} (computed: total bytes up + down / messages received).`,
+      rule,
+    },
+    [...used, ...idle],
+  );
 }

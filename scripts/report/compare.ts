@@ -18,6 +18,7 @@ import { formatNumber, formatSigned } from './format.ts';
 import { bold, bullets, code, table } from './markdown.ts';
 import { pinningLine } from './method.ts';
 import { sortRuns } from './runs.ts';
+import { boundCell } from './run-bound.ts';
 
 export interface CompareLabels {
   /** The earlier run, say its results file's path. */
@@ -91,17 +92,23 @@ function runRows(a: RunResult, b: RunResult): string[][] {
     const state = (run: RunResult): string => (run.state === 'failed' ? `${bold('FAILED')}: ${run.error}` : 'completed');
     return [[code(a.id), 'state', state(a), state(b), '', '']];
   }
-  return compareRuns(a, b).map((row, index) => {
-    const decimals = decimalsOf(row.figure);
-    return [
-      index === 0 ? code(a.id) : '',
-      row.figure,
-      optional(row.a, decimals),
-      optional(row.b, decimals),
-      optional(row.change, decimals, formatSigned),
-      row.changePercent === undefined ? '-' : `${formatSigned(row.changePercent, 1)}%`,
-    ];
-  });
+  const boundA = boundCell(a);
+  const boundB = boundCell(b);
+  const bound = [code(a.id), 'bound', boundA, boundB, boundA === boundB ? 'same' : bold('changed'), '-'];
+  return [
+    bound,
+    ...compareRuns(a, b).map((row) => {
+      const decimals = decimalsOf(row.figure);
+      return [
+        '',
+        row.figure,
+        optional(row.a, decimals),
+        optional(row.b, decimals),
+        optional(row.change, decimals, formatSigned),
+        row.changePercent === undefined ? '-' : `${formatSigned(row.changePercent, 1)}%`,
+      ];
+    }),
+  ];
 }
 
 function environmentTable(a: Results, b: Results, labels: CompareLabels): string {

@@ -5,6 +5,7 @@
 import type { CompletedRun, Results } from '../../bench/result.ts';
 import { formatInteger, formatNumber } from './format.ts';
 import { bold, code, table } from './markdown.ts';
+import { boundCell, markDriverBound, runLabel } from './run-bound.ts';
 
 /** The server counters of messages it did not deliver, on purpose and counted. */
 const COUNTED_DROPS = ['errors.dropped-slow-consumer', 'errors.mailbox-full'];
@@ -51,16 +52,17 @@ export function faultsSection(results: Results): string | undefined {
   const failed = results.runs.filter((run) => run.state === 'failed' && run.config.fault !== undefined);
   if (runs.length === 0 && failed.length === 0) return undefined;
   const rows = runs.map((run) => [
-    code(run.id),
+    runLabel(run),
+    boundCell(run),
     `${FAULT_TEXT[run.fault!.kind] ?? run.fault!.kind}: at ${formatNumber(run.fault!.atMs / 1000, 2)} s${run.fault!.durationMs > 0 ? `, for ${formatInteger(Math.round(run.fault!.durationMs))} ms` : ''}`,
     formatNumber(run.connections.perClient, 2),
-    `${formatNumber(run.latencyMs.p50, 2)} / ${formatNumber(run.latencyMs.max, 1)}`,
+    markDriverBound(run, `${formatNumber(run.latencyMs.p50, 2)} / ${formatNumber(run.latencyMs.max, 1)}`),
     `${formatInteger(run.messages.received)} of ${formatInteger(run.messages.expected)}`,
     formatInteger(countedDrops(run)),
     formatInteger(Math.round(run.server.peakRssBytes / (1024 * 1024))),
     faultOutcome(run),
   ]);
-  for (const run of failed) rows.push([code(run.id), bold(`FAILED: ${run.state === 'failed' ? run.error : ''}`)]);
+  for (const run of failed) rows.push([code(run.id), '-', bold(`FAILED: ${run.state === 'failed' ? run.error : ''}`)]);
   return [
     '## Faults',
     'Each run takes one fault halfway through its window (measured: the moment, from the start of the window). A client whose ' +
@@ -71,6 +73,7 @@ export function faultsSection(results: Results): string | undefined {
     table(
       [
         'run',
+        'bound',
         'fault',
         'TCP connections per client',
         'latency p50 / max (ms)',
@@ -80,7 +83,7 @@ export function faultsSection(results: Results): string | undefined {
         'outcome',
       ],
       rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
   ].join('\n\n');
 }

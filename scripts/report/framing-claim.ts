@@ -6,8 +6,8 @@
 import type { Results } from '../../bench/result.ts';
 import type { Direction } from '../../bench/wire.ts';
 import { code } from './markdown.ts';
-import { decodedSample, splitHttpHead } from './samples.ts';
-import type { ClaimVerdict } from './verdict.ts';
+import { decodedSample, sampleRuns, splitHttpHead } from './samples.ts';
+import { restingOn, type ClaimVerdict } from './verdict.ts';
 import {
   HIXIE_FRAMING_BYTES,
   annotateFrame,
@@ -66,19 +66,26 @@ export function framingClaim(results: Results): FramingClaim {
   if (sample === undefined || afterHead === undefined || afterHead.length === 0) {
     return { verdict: { claim, verdict: 'not measured in this run', figure: 'no WebSocket frame was captured in this run', rule }, frames: [] };
   }
+  const used = sampleRuns(results, sample.sample);
   if (afterHead[0] === HIXIE_START) {
-    return { verdict: { claim, verdict: 'supported', figure: 'the first frame after the 101 response starts with 0x00 (hixie-76)', rule }, frames: [] };
+    return {
+      verdict: restingOn({ claim, verdict: 'supported', figure: 'the first frame after the 101 response starts with 0x00 (hixie-76)', rule }, used),
+      frames: [],
+    };
   }
   const frames = [sampledFrame(sample.down, 'down', () => true), sampledFrame(sample.up, 'up', (header) => header.masked)].filter(
     (frame): frame is SampledFrame => frame !== undefined,
   );
   const first = frames.find((frame) => frame.direction === 'down');
   if (first === undefined) {
-    return { verdict: { claim, verdict: 'not measured in this run', figure: 'the first frame after the 101 response is not all in the sample', rule }, frames };
+    return {
+      verdict: restingOn({ claim, verdict: 'not measured in this run', figure: 'the first frame after the 101 response is not all in the sample', rule }, used),
+      frames,
+    };
   }
   const figure =
     `The first frame the server sent (${code(sample.sample.runId)}) is an RFC 6455 ${opcodeName(first.header.opcode)} frame: ` +
     `${first.header.headerBytes} bytes of header for ${first.header.payloadBytes} bytes of payload, where hixie-76 ` +
     `(the obsolete draft-hixie-thewebsocketprotocol-76 the textbook shows) would have spent ${HIXIE_FRAMING_BYTES}.`;
-  return { verdict: { claim, verdict: 'contradicted', figure, rule }, frames };
+  return { verdict: restingOn({ claim, verdict: 'contradicted', figure, rule }, used), frames };
 }

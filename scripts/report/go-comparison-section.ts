@@ -8,6 +8,7 @@ import type { CompletedRun, Results } from '../../bench/result.ts';
 import { bytesPerMessage, hasLatency } from './figures.ts';
 import { formatInteger, formatNumber } from './format.ts';
 import { code, table } from './markdown.ts';
+import { boundCell, markDriverBound, runLabel } from './run-bound.ts';
 
 interface GoPeerResults {
   /** Why the Go server was not run (no Go, no x/net package, a failed build). */
@@ -39,11 +40,15 @@ function completedRun(results: Results, id: string): CompletedRun | undefined {
 }
 
 const ROWS: { label: string; cell: (run: CompletedRun) => string }[] = [
-  { label: 'run', cell: (run) => code(run.id) },
-  { label: 'messages/s (measured)', cell: (run) => formatNumber(run.throughput.messagesPerSecond, 1) },
+  { label: 'run', cell: runLabel },
+  { label: 'bound (measured)', cell: boundCell },
+  { label: 'messages/s (measured)', cell: (run) => markDriverBound(run, formatNumber(run.throughput.messagesPerSecond, 1)) },
   {
     label: 'latency p50 / p99 (ms, measured)',
-    cell: (run) => (hasLatency(run) ? `${formatNumber(run.latencyMs.p50, LATENCY_DECIMALS)} / ${formatNumber(run.latencyMs.p99, LATENCY_DECIMALS)}` : '-'),
+    cell: (run) =>
+      hasLatency(run)
+        ? markDriverBound(run, `${formatNumber(run.latencyMs.p50, LATENCY_DECIMALS)} / ${formatNumber(run.latencyMs.p99, LATENCY_DECIMALS)}`)
+        : '-',
   },
   {
     label: 'bytes per message up / down (computed: bytes / messages received)',

@@ -5,8 +5,8 @@
 import type { Results } from '../../bench/result.ts';
 import { handshakeSteps, type HandshakeSteps } from '../../servers/handshake.ts';
 import { code } from './markdown.ts';
-import { decodedSample, headerValue, splitHttpHead, startLine } from './samples.ts';
-import type { ClaimVerdict, Verdict } from './verdict.ts';
+import { decodedSample, headerValue, sampleRuns, splitHttpHead, startLine } from './samples.ts';
+import { restingOn, type ClaimVerdict, type Verdict } from './verdict.ts';
 
 const LIVE_NOT_MADE: Verdict = 'supported by the computation; the live check was not made';
 
@@ -55,14 +55,17 @@ export function handshakeClaim(results: Results): HandshakeClaim {
   const verdict: Verdict =
     !textbookHolds || (typeof live !== 'string' && !live.matches) ? 'contradicted' : typeof live === 'string' ? LIVE_NOT_MADE : 'supported';
   return {
-    verdict: {
-      claim: `The handshake example: key ${code(TEXTBOOK_KEY)} gives Sec-WebSocket-Accept ${code(TEXTBOOK_ACCEPT)}`,
-      verdict,
-      figure: `Recomputed (computed: base64(SHA-1(key + GUID))): ${code(textbook.accept)}, ${textbookHolds ? 'as the textbook says' : 'NOT what the textbook says'}; ${liveText}.`,
-      rule:
-        "Supported when the recomputed accept value equals the textbook's and the one the server sent in this run's captured upgrade; " +
-        `with no captured upgrade, "${LIVE_NOT_MADE}" at best; contradicted when either differs.`,
-    },
+    verdict: restingOn(
+      {
+        claim: `The handshake example: key ${code(TEXTBOOK_KEY)} gives Sec-WebSocket-Accept ${code(TEXTBOOK_ACCEPT)}`,
+        verdict,
+        figure: `Recomputed (computed: base64(SHA-1(key + GUID))): ${code(textbook.accept)}, ${textbookHolds ? 'as the textbook says' : 'NOT what the textbook says'}; ${liveText}.`,
+        rule:
+          "Supported when the recomputed accept value equals the textbook's and the one the server sent in this run's captured upgrade; " +
+          `with no captured upgrade, "${LIVE_NOT_MADE}" at best; contradicted when either differs.`,
+      },
+      typeof live === 'string' ? [] : sampleRuns(results, decodedSample(results, 'websocket')?.sample),
+    ),
     textbook,
     live,
   };

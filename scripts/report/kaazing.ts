@@ -7,8 +7,9 @@ import type { CompletedRun, Results } from '../../bench/result.ts';
 import { browserFigures, browserPollBytes, browserState } from './browser.ts';
 import { BITS_PER_MEGABIT, FORMULAS, bandwidthMbps, wholeRunSeconds } from './figures.ts';
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
-import { bold, code, table } from './markdown.ts';
+import { bold, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
+import { DELIVERED_FORMULA, askedRate, boundCell, boundText, deliveredShare, isDriverBound, markDriverBound, runLabel, shortfallText } from './run-bound.ts';
 
 /** Their figures, quoted: header bytes of one poll (request and response) and framing bytes of one frame. */
 const KAAZING_POLL_BYTES = 871;
@@ -81,7 +82,26 @@ function computedCell(bytes: number, clients: number): string {
 function choiceNote(chosen: Chosen | undefined, what: string, kaazingCase: string): string {
   if (chosen === undefined) return `${what}: ${NOT_MEASURED} (no such run).`;
   const fallback = chosen.kaazing ? '' : ` No run matched the Kaazing case (${kaazingCase}), so this is the one with the most clients.`;
-  return `${what}: from ${code(chosen.run.id)}.${fallback}`;
+  const bound = isDriverBound(chosen.run) ? ` ${bold(`It was ${boundText(chosen.run)}.`)}` : '';
+  const short = shortfallText(chosen.run);
+  return `${what}: from ${runLabel(chosen.run)}.${fallback}${bound}${short === undefined ? '' : ` ${bold(`It ${short}.`)}`}`;
+}
+
+/** A "this run" cell: the figure, marked when its run was driver-bound, and a note when the run delivered short of what it asked. */
+function thisRunCell(run: CompletedRun, text: string): string {
+  const short = shortfallText(run);
+  return markDriverBound(run, short === undefined ? text : `${text}; ${bold(`the run ${short}`)}`);
+}
+
+/** What a run delivered of what it asked, a second: "6,742 of 10,000 (67.4%)". */
+function deliveredOfAsked(run: CompletedRun): string {
+  const share = deliveredShare(run);
+  const asked = askedRate(run);
+  const delivered = formatInteger(run.throughput.messagesPerSecond);
+  if (share === undefined || asked === undefined) return `${delivered} (asked: none)`;
+  const text = `${delivered} of ${formatInteger(asked.perSecond)} (${formatNumber(share * 100, 1)}%)`;
+  const formula = asked.computed === undefined ? '' : ` (asked computed: ${asked.computed})`;
+  return shortfallText(run) === undefined ? `${text}${formula}` : `${bold(`${text}: SHORT`)}${formula}`;
 }
 
 function bandwidthTable(quoted: (row: (typeof KAAZING_ROWS)[number]) => string, measuredBytes: number | undefined, browserBytes: number | undefined): string {
@@ -102,15 +122,25 @@ function measuredBandwidthTable(results: Results): string {
   const runs = completedRuns(results, { scenario: 'push', transports: ['short-poll', 'websocket'] });
   if (runs.length === 0) return `Measured bandwidth: ${NOT_MEASURED} (no short-poll or WebSocket push run).`;
   return table(
-    ['run', 'clients', 'bytes up + down (whole run)', 'seconds (warm-up + window)', `Mbps (measured: ${FORMULAS.mbps})`],
+    [
+      'run',
+      'clients',
+      'bound',
+      `msg/s delivered of asked (measured; % computed: ${DELIVERED_FORMULA})`,
+      'bytes up + down (whole run)',
+      'seconds (warm-up + window)',
+      `Mbps (measured: ${FORMULAS.mbps})`,
+    ],
     runs.map((run) => [
-      code(run.id),
+      runLabel(run),
       formatInteger(run.clients),
+      boundCell(run),
+      deliveredOfAsked(run),
       `${formatInteger(run.bytes.up.total + run.bytes.down.total)} (measured)`,
       formatNumber(wholeRunSeconds(run.config), 1),
       `${formatSignificant(bandwidthMbps(run), MBPS_DIGITS)} (measured)`,
     ]),
-    ['left', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'left', 'right', 'right', 'right', 'right'],
   );
 }
 
@@ -136,13 +166,17 @@ export function kaazingSection(results: Results): string {
       [
         'HTTP polling: headers + framing per poll (B)',
         `${KAAZING_POLL_BYTES} (quoted)`,
-        pollBytes === undefined ? NOT_MEASURED : `${formatNumber(pollBytes, 1)} (measured: (headers + framing, up + down) / polls)`,
+        pollBytes === undefined || pollChoice === undefined
+          ? NOT_MEASURED
+          : thisRunCell(pollChoice.run, `${formatNumber(pollBytes, 1)} (measured: (headers + framing, up + down) / polls)`),
         browserPoll === undefined ? NOT_MEASURED : `${formatInteger(browserPoll)} (measured: poll request + response head)`,
       ],
       [
         'WebSocket: headers + framing per message (B)',
         `${KAAZING_FRAME_BYTES} (quoted)`,
-        frameBytes === undefined ? NOT_MEASURED : `${formatNumber(frameBytes, 1)} (measured: (headers + framing, down) / messages received)`,
+        frameBytes === undefined || frameChoice === undefined
+          ? NOT_MEASURED
+          : thisRunCell(frameChoice.run, `${formatNumber(frameBytes, 1)} (measured: (headers + framing, down) / messages received)`),
         browser === undefined ? NOT_MEASURED : `${formatInteger(browser.websocketFrameBytes)} (measured: framing of one frame)`,
       ],
     ],

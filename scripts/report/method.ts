@@ -1,7 +1,9 @@
 /** The Method section: what was measured, on what, and how; every figure read from the results. */
-import { SCENARIOS, type Results, type RunConfig, type ScenarioName } from '../../bench/result.ts';
-import { formatNumber } from './format.ts';
+import { SATURATED } from '../../bench/bound.ts';
+import { SCENARIOS, type BoundSide, type CompletedRun, type Results, type RunConfig, type RunResult, type ScenarioName } from '../../bench/result.ts';
+import { formatNumber, formatPercent } from './format.ts';
 import { bullets, code, table } from './markdown.ts';
+import { boundCell, runLabel } from './run-bound.ts';
 import { runsOf } from './runs.ts';
 
 const BYTES_PER_GIBIBYTE = 2 ** 30;
@@ -56,6 +58,53 @@ function splitCheckLine(results: Results): string {
   return `in ${matching.length} of ${completed.length} completed runs the split's totals equal the bytes the sockets counted (\`socketBytes\`)`;
 }
 
+/** How the engine decides a run's bound (bench/bound.ts), in its order: the first rule that holds names the side. */
+export function boundRules(): string {
+  const saturated = formatPercent(SATURATED, 0);
+  return [
+    "Every run names the side that was its limit, decided by the engine from both sides' loads over the measured window " +
+      `(\`bench/bound.ts\`; the threshold, \`SATURATED\`, is ${formatNumber(SATURATED, 2)}: an event loop ${saturated} busy or more, or a ` +
+      `process using ${formatNumber(SATURATED, 2)} of a core or more, has no room left). The first rule that holds names it:`,
+    [
+      '1. **machine**: the clients met an error that says the machine ran out of something (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS);',
+      `2. **driver**: the busiest driver thread's event loop was ${saturated} busy or more: the figures measure the load generator, not the server;`,
+      `3. **link**: the emulated link carried ${saturated} of its rate or more, in its busier direction;`,
+      `4. **server**: the server's event loop was ${saturated} busy or more (where its event loop was not measured: its CPU, ${formatNumber(SATURATED, 2)} core or more);`,
+      "5. **none**: no side was saturated: the scenario's own rate set the pace.",
+    ].join('\n'),
+    'Only a server-bound run measures what a server (or a transport) can take; the driver benchmark below checks that the driver can outrun it.',
+  ].join('\n\n');
+}
+
+/** A process's load over the window: "0.45 core, 40% busy". */
+function loadText(load: { cpuCores: number; eventLoopUtilization: number } | undefined): string {
+  return load === undefined ? 'not recorded' : `${formatNumber(load.cpuCores, 2)} core, ${formatPercent(load.eventLoopUtilization, 0)} busy`;
+}
+
+function windowLoads(run: CompletedRun): string {
+  const threads =
+    run.driver.threads !== undefined && run.driver.threads.length > 1
+      ? ` (threads ${run.driver.threads.map((share) => formatPercent(share, 0)).join(', ')})`
+      : '';
+  return `server ${loadText(run.server.window)}; driver ${loadText(run.driver.window)}${threads}`;
+}
+
+function boundReason(run: RunResult): string {
+  if (run.state === 'failed') return '-';
+  return run.bound === undefined ? 'not recorded in these results' : run.bound.reason;
+}
+
+/** How many runs each side bound: "3 server, 1 driver, 2 not recorded". */
+function boundCounts(results: Results): string {
+  const completed = results.runs.filter((run): run is CompletedRun => run.state === 'completed');
+  const sides: (BoundSide | 'not recorded')[] = ['server', 'driver', 'link', 'machine', 'none', 'not recorded'];
+  const counts = sides
+    .map((side) => [side, completed.filter((run) => (run.bound?.side ?? 'not recorded') === side).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([side, count]) => `${count} ${side}`);
+  return counts.length === 0 ? 'no completed run.' : `in these results: ${counts.join(', ')} (of ${completed.length} completed runs).`;
+}
+
 export function methodSection(results: Results): string {
   const { environment } = results;
   const memoryGiB = environment.totalMemoryBytes / BYTES_PER_GIBIBYTE;
@@ -81,13 +130,16 @@ export function methodSection(results: Results): string {
     "**Server CPU and memory**: the server process's CPU time (user + system) and its peak resident memory over the run, as the server reported them.",
   ]);
   const runs = SCENARIOS.flatMap((scenario) => runsOf(results, scenario)).map((run) => [
-    code(run.id),
+    runLabel(run),
     String(run.config.clients),
     formatNumber(run.config.payloadBytes, 0),
     String(run.config.warmupSeconds),
     String(run.config.durationSeconds),
     describeParameters(run.config),
     `${run.config.engine}${run.config.workers > 1 ? ` × ${run.config.workers} workers` : ''}`,
+    boundCell(run),
+    boundReason(run),
+    run.state === 'completed' ? windowLoads(run) : '-',
   ]);
   return [
     '## Method',
@@ -95,14 +147,21 @@ export function methodSection(results: Results): string {
     setting,
     '### What is measured',
     measured,
+    '### Which side was the limit',
+    boundRules(),
+    `Bounds ${boundCounts(results)}`,
     '### Runs',
-    'Each run as it was configured (from its `config`), scenario by scenario.',
-    table(['run', 'clients', 'payload (B)', 'warm-up (s)', 'window (s)', 'parameters', 'engine'], runs, [
+    "Each run as it was configured (from its `config`), scenario by scenario, with its bound, why, and both sides' loads over the measured " +
+      "window (measured: CPU in cores, and the share of the window each event loop was busy; the driver's is its busiest thread's).",
+    table(['run', 'clients', 'payload (B)', 'warm-up (s)', 'window (s)', 'parameters', 'engine', 'bound', 'why', 'loads over the window'], runs, [
       'left',
       'right',
       'right',
       'right',
       'right',
+      'left',
+      'left',
+      'left',
       'left',
       'left',
     ]),

@@ -12,6 +12,7 @@ import { FORMULAS, serverCpuMicrosPerMessage } from './figures.ts';
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
 import { bold, bullets, code, table } from './markdown.ts';
 import { sortRuns } from './runs.ts';
+import { markDriverBound, runLabel } from './run-bound.ts';
 
 /** What one operation of each kind is. */
 const OPERATION_TEXT: Record<string, string> = {
@@ -162,7 +163,7 @@ function comparisonRow({ run, estimate, microMicros, endToEndMicros }: Compariso
     estimate === undefined ? 'not measured' : microMicros === undefined ? 'a case failed' : `${formatSignificant(microMicros, 3)} (${estimate.text})`;
   const ratio = microMicros === undefined ? '-' : `${formatNumber(endToEndMicros / microMicros, 1)}×`;
   const cases = estimate === undefined ? 'none: raw TCP framing is a length prefix' : estimate.ids.map(code).join(' + ');
-  return [code(run.id), micro, formatSignificant(endToEndMicros, 3), ratio, cases];
+  return [runLabel(run), micro, markDriverBound(run, formatSignificant(endToEndMicros, 3)), ratio, cases];
 }
 
 /** "2.5×", or "2.5× to 4.0×". */

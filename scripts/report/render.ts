@@ -11,6 +11,9 @@ import { kaazingSection } from './kaazing.ts';
 import { renderGoComparison } from './go-comparison-section.ts';
 import { bold, bullets, code, image } from './markdown.ts';
 import { methodSection } from './method.ts';
+import { driverSection } from './driver-section.ts';
+import { DELIVERED_SHORT_SHARE, DRIVER_BOUND_MARK, DRIVER_BOUND_NOTE, isDriverBound, shortfallText } from './run-bound.ts';
+import { formatPercent } from './format.ts';
 import { microSectionOf } from './micro-section.ts';
 import { scenarioTable } from './scenario-tables.ts';
 import { rttSection } from './rtt-section.ts';
@@ -52,6 +55,7 @@ const HOW_TO_READ = [
   ]),
   'A figure taken from the results file as it is is *measured*; one derived from them says *computed* and gives its formula. ' +
     'Latency is in milliseconds; "p50" is the median, "p99" the value 99% of messages beat.',
+  DRIVER_BOUND_NOTE,
 ].join('\n\n');
 
 /** Lines for the top of the report: what must not be missed. */
@@ -61,6 +65,25 @@ function alerts(results: Results): string[] {
   const lines: string[] = [];
   if (failed.length > 0) lines.push(bold(`${failed.length} of ${results.runs.length} runs FAILED: ${failed.map((run) => code(run.id)).join(', ')}.`));
   if (lossy.length > 0) lines.push(bold(`Messages were LOST in ${lossy.length} runs: ${lossy.map((run) => code(run.id)).join(', ')}.`));
+  const driverBound = results.runs.filter(isDriverBound);
+  if (driverBound.length > 0) {
+    lines.push(
+      bold(
+        `${driverBound.length} of ${results.runs.length} runs were DRIVER-BOUND ${DRIVER_BOUND_MARK} (their latency and msg/s measure the driver, not the server): ` +
+          `${driverBound.map((run) => code(run.id)).join(', ')}.`,
+      ),
+    );
+  }
+  const short = results.runs.filter((run) => run.state === 'completed' && shortfallText(run) !== undefined);
+  if (short.length > 0) {
+    lines.push(
+      bold(
+        `${short.length === 1 ? '1 run' : `${short.length} runs`} delivered less than ${formatPercent(DELIVERED_SHORT_SHARE, 0)} of the ` +
+          `messages a second ${short.length === 1 ? 'it' : 'they'} asked for: ` +
+          `${short.map((run) => code(run.id)).join(', ')}.`,
+      ),
+    );
+  }
   const browser = browserState(results);
   if (browser.state === 'failed') lines.push(bold(`The real-browser measurement FAILED: ${browser.error}`));
   return lines;
@@ -85,6 +108,7 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     ...alerts(results),
     HOW_TO_READ,
     methodSection(results),
+    driverSection(results),
     '## Results by scenario',
     ...scenarios,
     ...[rttSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter((section) => section !== undefined),

@@ -5,9 +5,10 @@
 import type { CompletedRun, Results } from '../../bench/result.ts';
 import { TRANSPORTS, type TransportName } from '../../servers/contract.ts';
 import { formatInteger, formatNumber } from './format.ts';
-import { bullets, code, table } from './markdown.ts';
+import { bullets, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
 import { runId } from '../../bench/scenarios.ts';
+import { boundCell, markDriverBound, runLabel } from './run-bound.ts';
 
 /**
  * A measured added latency "matches" an expectation when it is within this much of it: the
@@ -90,15 +91,25 @@ function scenarioTable(results: Results, scenario: 'echo' | 'push', expectations
     const base = entry.get(0)!;
     const cells = rtts.map((rttMs) => {
       const run = entry.get(rttMs);
-      return run === undefined ? '-' : formatNumber(run.latencyMs.p50, 2);
+      return run === undefined ? '-' : markDriverBound(run, formatNumber(run.latencyMs.p50, 2));
     });
+    const bounds = rtts
+      .filter((rttMs) => entry.has(rttMs))
+      .map((rttMs) => `${rttMs} ms: ${boundCell(entry.get(rttMs)!)}`)
+      .join('; ');
     const checks = rtts
       .filter((rttMs) => rttMs > 0 && entry.has(rttMs))
       .map((rttMs) => `RTT ${rttMs} ms: ${judge(expectations[transport], base, entry.get(rttMs)!)}`);
-    return [transport, ...cells, expectations[transport].text, checks.join('; ')];
+    return [transport, ...cells, bounds, expectations[transport].text, checks.join('; ')];
   });
-  const header = ['transport', ...rtts.map((rttMs) => `p50 at RTT ${rttMs} ms`), 'expected, from the RTT-0 latency', 'in this run (computed from the p50s)'];
-  return table(header, rows, ['left', ...rtts.map(() => 'right' as const), 'left', 'left']);
+  const header = [
+    'transport',
+    ...rtts.map((rttMs) => `p50 at RTT ${rttMs} ms`),
+    'bound at each RTT',
+    'expected, from the RTT-0 latency',
+    'in this run (computed from the p50s)',
+  ];
+  return table(header, rows, ['left', ...rtts.map(() => 'right' as const), 'left', 'left', 'left']);
 }
 
 /** "From 150 ms to 50 ms": the textbook-era comparison on a link with 50 ms one way. */
@@ -107,7 +118,7 @@ function oneWayClaim(results: Results): string {
   const measured =
     run === undefined
       ? 'not measured in this run (no WebSocket push run at RTT 100 ms)'
-      : `WebSocket push p50 at RTT 100 ms (50 ms one way): ${formatNumber(run.latencyMs.p50, 1)} ms (measured, ${code(run.id)}): ` +
+      : `WebSocket push p50 at RTT 100 ms (50 ms one way): ${formatNumber(run.latencyMs.p50, 1)} ms (measured, ${runLabel(run)}): ` +
         `${Math.abs(run.latencyMs.p50 - 50) <= Math.max(MATCH_SLACK_MS, 50 * MATCH_SLACK_SHARE) ? 'one packet on an open socket takes the 50 ms one way, as claimed' : 'not the 50 ms claimed'}.`;
   return bullets([
     measured,

@@ -1,5 +1,5 @@
 /** The wire samples of results.json: the first bytes of one connection, each way. */
-import type { Results, WireSample } from '../../bench/result.ts';
+import type { CompletedRun, Results, WireSample } from '../../bench/result.ts';
 import type { TransportName } from '../../servers/contract.ts';
 
 export interface DecodedSample {
@@ -12,6 +12,12 @@ export function decodedSample(results: Results, transport: TransportName): Decod
   const sample = results.samples.find((candidate) => candidate.transport === transport);
   if (sample === undefined) return undefined;
   return { sample, up: Buffer.from(sample.up, 'base64'), down: Buffer.from(sample.down, 'base64') };
+}
+
+/** The completed run a sample was captured from, as a list (empty when it is not in the results). */
+export function sampleRuns(results: Results, sample: WireSample | undefined): CompletedRun[] {
+  const run = sample === undefined ? undefined : results.runs.find((candidate) => candidate.id === sample.runId);
+  return run?.state === 'completed' ? [run] : [];
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');

@@ -14,6 +14,7 @@ import {
 import { formatInteger, formatNumber, formatOptional, formatPercent } from './format.ts';
 import { bold, bullets, code, table, type Alignment } from './markdown.ts';
 import { runsOf } from './runs.ts';
+import { ASKED_FORMULAS, DELIVERED_FORMULA, DELIVERED_SHORT_SHARE, askedCell, boundCell, deliveredCell, markDriverBound, runLabel } from './run-bound.ts';
 
 const BYTES_DECIMALS = 1;
 const LATENCY_DECIMALS = 3; // the histograms resolve microseconds
@@ -27,7 +28,7 @@ function splitCell(split: ByteSplit | undefined): string {
 
 function latencyCell(run: CompletedRun): string {
   if (!hasLatency(run)) return '-';
-  return [run.latencyMs.p50, run.latencyMs.p99, run.latencyMs.max].map((ms) => formatNumber(ms, LATENCY_DECIMALS)).join(' / ');
+  return markDriverBound(run, [run.latencyMs.p50, run.latencyMs.p99, run.latencyMs.max].map((ms) => formatNumber(ms, LATENCY_DECIMALS)).join(' / '));
 }
 
 function lastClientCell(run: CompletedRun): string {
@@ -39,6 +40,11 @@ function lastClientCell(run: CompletedRun): string {
 function emptyPollsCell(run: CompletedRun): string {
   const share = emptyPollShare(run);
   return share === undefined ? '-' : `${formatPercent(share)} (${formatInteger(run.polls.empty)} of ${formatInteger(run.polls.total)})`;
+}
+
+function serverCpuCell(run: CompletedRun): string {
+  const micros = serverCpuMicrosPerMessage(run);
+  return micros === undefined ? '-' : markDriverBound(run, formatNumber(micros, 1));
 }
 
 /** Lost / duplicated / reordered; a loss in bold so that it cannot be missed. */
@@ -68,16 +74,19 @@ const idleBytesColumn = (direction: Direction): Column => ({
 const CONNECTIONS: Column = { title: 'TCP connections per client', align: 'right', cell: (run) => formatNumber(run.connections.perClient, 2) };
 const EMPTY_POLLS: Column = { title: 'empty polls', align: 'right', cell: emptyPollsCell };
 const SERVER_RSS: Column = { title: 'server peak RSS (MiB)', align: 'right', cell: (run) => formatOptional(serverPeakRssMiB(run), 1) };
+const BOUND: Column = { title: 'bound', align: 'left', cell: boundCell };
 
 const MESSAGE_COLUMNS: Column[] = [
+  BOUND,
   bytesColumn('up'),
   bytesColumn('down'),
   { title: 'overhead (× payload)', align: 'right', cell: (run) => formatOptional(overheadMultiple(run), 2) },
   CONNECTIONS,
   { title: 'latency p50 / p99 / max (ms)', align: 'right', cell: latencyCell },
-  { title: 'msg/s', align: 'right', cell: (run) => formatNumber(run.throughput.messagesPerSecond, 1) },
+  { title: 'msg/s asked', align: 'right', cell: askedCell },
+  { title: 'msg/s delivered', align: 'right', cell: deliveredCell },
   EMPTY_POLLS,
-  { title: 'server CPU (µs/msg)', align: 'right', cell: (run) => formatOptional(serverCpuMicrosPerMessage(run), 1) },
+  { title: 'server CPU (µs/msg)', align: 'right', cell: serverCpuCell },
   SERVER_RSS,
   { title: 'lost / duplicated / reordered', align: 'right', cell: deliveryCell },
 ];
@@ -85,6 +94,7 @@ const MESSAGE_COLUMNS: Column[] = [
 const BROADCAST_LAST_CLIENT: Column = { title: 'until the last client has it, p50 / max (ms)', align: 'right', cell: lastClientCell };
 
 const IDLE_COLUMNS: Column[] = [
+  BOUND,
   idleBytesColumn('up'),
   idleBytesColumn('down'),
   CONNECTIONS,
@@ -95,26 +105,29 @@ const IDLE_COLUMNS: Column[] = [
 
 function columnsOf(scenario: ScenarioName): Column[] {
   if (scenario === 'idle') return IDLE_COLUMNS;
-  if (scenario === 'broadcast') return [...MESSAGE_COLUMNS.slice(0, 5), BROADCAST_LAST_CLIENT, ...MESSAGE_COLUMNS.slice(5)];
+  if (scenario === 'broadcast') return [...MESSAGE_COLUMNS.slice(0, 6), BROADCAST_LAST_CLIENT, ...MESSAGE_COLUMNS.slice(6)];
   return MESSAGE_COLUMNS;
 }
 
 function row(run: RunResult, columns: Column[]): string[] {
   if (run.state === 'failed') return [code(run.id), `${bold('FAILED')}: ${run.error}`];
-  return [code(run.id), ...columns.map((column) => column.cell(run))];
+  return [runLabel(run), ...columns.map((column) => column.cell(run))];
 }
 
 function formulasNote(scenario: ScenarioName): string {
   if (scenario === 'idle') {
     return (
       `Computed: B per client per second = ${FORMULAS.bytesPerClientSecond}; empty polls = ${FORMULAS.emptyPolls}. ` +
-      'Connections and server figures as measured.'
+      'The bound, connections and server figures as measured.'
     );
   }
   return (
     `Computed: B/msg = ${FORMULAS.bytesPerMessage}; overhead = ${FORMULAS.overhead}; empty polls = ${FORMULAS.emptyPolls}; ` +
-    `server CPU per message = ${FORMULAS.serverCpuPerMessage}. Measured: connections per client, latency and msg/s (over the measured window), ` +
-    'server peak RSS, and lost / duplicated / reordered (whole run).'
+    `server CPU per message = ${FORMULAS.serverCpuPerMessage}; SHORT when ${DELIVERED_FORMULA} < ${DELIVERED_SHORT_SHARE}. ` +
+    'Measured: the bound, connections per client, latency, msg/s asked (what the run asked for; "-" where the clients set their own pace) ' +
+    'and msg/s delivered (messages sent in the measured window that arrived, per second), server peak RSS, and lost / duplicated / ' +
+    `reordered (whole run). Where the results predate the asked rate it is computed from the run's config and says so: push ` +
+    `${ASKED_FORMULAS.push}, broadcast ${ASKED_FORMULAS.broadcast}, open-loop echo ${ASKED_FORMULAS.echo}.`
   );
 }
 

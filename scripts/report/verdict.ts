@@ -1,4 +1,6 @@
 /** What the report says about each of the textbook's claims. */
+import type { CompletedRun } from '../../bench/result.ts';
+import { isDriverBound } from './run-bound.ts';
 
 export type Verdict =
   | 'supported'
@@ -16,6 +18,14 @@ export interface ClaimVerdict {
   figure: string;
   /** How the figures decide it, thresholds included (markdown). */
   rule: string;
+  /** The runs the verdict uses that were driver-bound: it rests on figures of the driver, not the server. */
+  driverBoundRuns?: string[];
+}
+
+/** The verdict, with the runs it uses that were driver-bound named (each run once, in the order given). */
+export function restingOn(verdict: ClaimVerdict, runs: readonly CompletedRun[]): ClaimVerdict {
+  const driverBound = [...new Set(runs.filter(isDriverBound).map((run) => run.id))];
+  return driverBound.length === 0 ? verdict : { ...verdict, driverBoundRuns: driverBound };
 }
 
 export function notMeasured(claim: string, rule: string, missing: string): ClaimVerdict {
