@@ -8,6 +8,9 @@ import type { RunBound } from './result.ts';
 /** An event loop this busy (or a process this close to a whole core) had no room left. */
 export const SATURATED = 0.9;
 
+/** A run that delivered less than this share of the messages a second it asked for says so (the engine warns, the report marks the row). */
+export const DELIVERED_SHORT = 0.9;
+
 /** Errors that say the machine ran out of something (open files, local ports), not a side. */
 const MACHINE_LIMIT_ERRORS = /\b(EMFILE|ENFILE|EADDRNOTAVAIL|ENOBUFS)\b/;
 

@@ -12,7 +12,7 @@ import { AutocannonFleet } from './autocannon-fleet.ts';
 import { addDelivery, withSent } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
 import { affinityOf } from './pinning.ts';
-import { SATURATED, decideBound } from './bound.ts';
+import { DELIVERED_SHORT, SATURATED, decideBound } from './bound.ts';
 import {
   FAULT_CUT_MS,
   type CompletedRun,
@@ -393,9 +393,6 @@ async function measure(
     warnings,
   };
 }
-
-/** A push or broadcast run that delivered less than this share of what it asked for says so. */
-const DELIVERED_SHORT = 0.9;
 
 /** Messages a second the run asked for; undefined where the clients set their own pace (closed-loop echo, idle). */
 function offeredRate(config: RunConfig, broadcastEvents: number): number | undefined {

@@ -3,6 +3,7 @@
  * (bench/bound.ts decides it, the report only reads it), the marker that flags a driver-bound
  * figure wherever it appears, and what a run asked for beside what it delivered.
  */
+import { DELIVERED_SHORT } from '../../bench/bound.ts';
 import { SATURATED } from '../../bench/bound.ts';
 import type { BoundSide, CompletedRun, RunResult } from '../../bench/result.ts';
 import { formatInteger, formatNumber, formatPercent } from './format.ts';
@@ -11,12 +12,8 @@ import { bold, code } from './markdown.ts';
 /** Follows every driver-bound run and figure in the report. */
 export const DRIVER_BOUND_MARK = '⚠';
 
-/**
- * A run that delivered less than this share of the messages a second it asked for says so in
- * its row. The engine warns at the same share (bench/engine.ts, DELIVERED_SHORT), which it does
- * not export.
- */
-export const DELIVERED_SHORT_SHARE = 0.9;
+/** A run that delivered less than this share of the messages a second it asked for says so in its row (the engine's own rule). */
+export const DELIVERED_SHORT_SHARE = DELIVERED_SHORT;
 
 export interface RunBoundView {
   /** The recorded side; undefined in results older than the field. */
