@@ -5,6 +5,8 @@
  * formatted as the report formats it (scripts/report/format.ts). A run, a field or a case the
  * results do not have is an error that names it: a figure is never guessed.
  */
+import { frameOverheadBytes, pollOverheadBytes } from '../report/kaazing.ts';
+import { isDriverBound } from '../report/run-bound.ts';
 import type { CompletedRun, Results, RunResult } from '../../bench/result.ts';
 import type { ByteKind, Direction } from '../../bench/wire.ts';
 import type { TransportName } from '../../servers/contract.ts';
@@ -89,14 +91,6 @@ function findRun(context: GuideContext, id: string): CompletedRun {
   }
   if (run.state !== 'completed') throw new GuideError(`run "${id}" failed in ${context.resultsName}: ${run.error}`);
   return run;
-}
-
-/**
- * The driver was the limit of the run: its figures measure the driver, not the transport. Results
- * older than the `bound` field say only whether the driver saturated.
- */
-export function isDriverBound(run: CompletedRun): boolean {
-  return run.bound === undefined ? run.driver.saturated : run.bound.side === 'driver';
 }
 
 /** " (driver-bound)" after a figure from a driver-bound run; with several runs, which ones. */
@@ -344,8 +338,7 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
     description: "what a poll costs besides the messages it brings, as the report's Kaazing table: (headers + framing, up + down) / polls",
     compute(run) {
       if (run.polls.total === 0) throw new GuideError(`run "${run.id}" made no polls`);
-      const { up, down } = run.bytes;
-      return { value: (up.headers + up.framing + down.headers + down.framing) / run.polls.total, format: { decimals: 1 } };
+      return { value: pollOverheadBytes(run), format: { decimals: 1 } };
     },
   },
   frameOverheadBytes: {
@@ -353,7 +346,7 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
     description: "what a pushed message costs besides itself, as the report's Kaazing table: (headers + framing, down) / messages received",
     compute(run) {
       receivedAny(run);
-      return { value: (run.bytes.down.headers + run.bytes.down.framing) / run.messages.received, format: { decimals: 1 } };
+      return { value: frameOverheadBytes(run), format: { decimals: 1 } };
     },
   },
   frameHeader: {

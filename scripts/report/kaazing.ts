@@ -55,13 +55,13 @@ function kaazingWebSocketRun(results: Results): Chosen | undefined {
 }
 
 /** Headers and framing, both ways, per poll: what a poll costs besides the messages it brings. */
-function pollOverheadBytes(run: CompletedRun): number {
+export function pollOverheadBytes(run: CompletedRun): number {
   const { up, down } = run.bytes;
   return (up.headers + up.framing + down.headers + down.framing) / run.polls.total;
 }
 
 /** Headers and framing going down, per message: what a pushed message costs besides itself. */
-function frameOverheadBytes(run: CompletedRun): number {
+export function frameOverheadBytes(run: CompletedRun): number {
   return (run.bytes.down.headers + run.bytes.down.framing) / run.messages.received;
 }
 
