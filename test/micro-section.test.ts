@@ -2,37 +2,42 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { caseKey } from '../bench/micro/micro-case.ts';
-import { MICRO_SCHEMA_VERSION, type MicroCaseResult, type MicroResults, type MicroTransport } from '../bench/micro/result.ts';
+import { MICRO_SCHEMA_VERSION, type MicroCaseResult, type MicroResults, type MicroResultsV1, type MicroTransport } from '../bench/micro/result.ts';
 import type { Results } from '../bench/result.ts';
 import { renderMicroSection } from '../scripts/report/micro-section.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
 
 const results = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
 
-function completed(transport: MicroTransport, operation: string, variant: string, nsPerOp: number, relativeToCheapest: number): MicroCaseResult {
+function completed(transport: MicroTransport, operation: string, variant: string, nsPerOp: number, marginPercent = 1.25, sizeBytes = 1024): MicroCaseResult {
   return {
-    ...caseKey(transport, operation, 1024, variant),
+    ...caseKey(transport, operation, sizeBytes, variant),
     state: 'completed',
     opsPerSecond: 1e9 / nsPerOp,
     nsPerOp,
-    relativeToCheapest,
+    meanNsPerOp: nsPerOp * 1.1,
+    marginPercent,
+    unstable: marginPercent >= 5,
     samples: 100,
     opsPerSample: 10,
-    rmePercent: 1.25,
+    roundNsPerOp: [nsPerOp, nsPerOp, nsPerOp],
+    timedMs: 300,
   };
 }
 
 const micro: MicroResults = {
   schemaVersion: MICRO_SCHEMA_VERSION,
-  timeMsPerCase: 500,
+  timeMsPerCase: 1000,
+  marginTargetPercent: 5,
+  orderSeed: 1234,
   sizes: [1024],
   cases: [
-    completed('http', 'request', '', 10_000, 20),
-    completed('http', 'response', '', 8_000, 16),
-    completed('sse', 'encode', '', 500, 1),
-    completed('websocket', 'decode', 'masked, bufferutil', 2_000, 4),
-    completed('websocket', 'decode', 'masked, js', 4_000, 8),
-    completed('websocket', 'encode', 'unmasked', 1_000, 2),
+    completed('http', 'request', '', 10_000),
+    completed('http', 'response', '', 8_000),
+    completed('sse', 'encode', '', 500),
+    completed('websocket', 'decode', 'masked, bufferutil', 2_000),
+    completed('websocket', 'decode', 'masked, js', 4_000),
+    completed('websocket', 'encode', 'unmasked', 1_000),
     { ...caseKey('websocket', 'encode', 1024, 'unmasked, deflate'), state: 'failed', error: 'zlib went away' },
   ],
 };
@@ -118,6 +123,83 @@ describe('the micro-benchmark section', () => {
     );
     const jsOnly = renderMicroSection({ ...micro, wsMasking: { wsVersion: '9.1.0', masker: 'js', probedUpToBytes: 1024 } }, results.runs);
     assert.match(jsOnly, /ws 9\.1\.0 had no native masker to load in this run: every masked case runs its JavaScript loop\./);
+  });
+
+  it('says how the cases were timed: rounds, a shuffled order and its seed, medians, the margin target', () => {
+    assert.match(markdown, /in an order shuffled anew each round \(seed 1234\)/);
+    assert.match(markdown, /The first round only warms every case up; then each case is timed in 3 to 5 rounds, for at most 1,000 ms in all/);
+    assert.match(markdown, /ns\/op is the median time of an operation/);
+    assert.match(markdown, /All 6 completed cases are stable \(margin under 5%\)\./);
+  });
+
+  it('shows an unstable case as unstable and leaves it out of the ratios and the estimates, and says so', () => {
+    const shaky: MicroResults = {
+      ...micro,
+      cases: [
+        ...micro.cases.filter((result) => result.id !== 'http/request/1KiB'),
+        completed('http', 'request', '', 80_000, 56.6),
+        completed('handshake', 'accept', '', 100, 12, 24),
+      ],
+    };
+    const text = renderMicroSection(shaky, results.runs);
+    assert.deepEqual(row(text, 'http | request | 1KiB | -').slice(4, 8), ['12,500', '80,000', '**unstable**', '±56.6%']);
+    assert.deepEqual(row(text, 'handshake | accept | 24B | -').slice(6, 8), ['**unstable**', '±12.0%']);
+    // the cheapest stable case sets the ratios, not the cheaper unstable one
+    assert.equal(row(text, 'sse | encode | 1KiB | -')[6], '1.0×');
+    assert.equal(row(text, 'websocket | decode | 1KiB | masked, bufferutil')[6], '4.0×');
+    assert.match(
+      text,
+      /2 of 7 completed cases are unstable \(margin 5% or more\): `http\/request\/1KiB`, `handshake\/accept\/24B`\. Their figures are shown, and left out/,
+    );
+    assert.deepEqual(row(text, '`echo/sse/1KiB/c10`').slice(1, 4), ['unstable: `http/request/1KiB`', '131', '-']);
+    assert.deepEqual(row(text, '`echo/short-poll/1KiB/c10`').slice(1, 4), ['unstable: `http/request/1KiB`', '729', '-']);
+    assert.equal(row(text, '`echo/websocket/1KiB/c10`')[3], '6.3×');
+    assert.match(text, /a server spent 6\.3× the CPU time the micro-benchmarks account for \(websocket 6\.3×\)/);
+  });
+
+  it('reads results of the first format: means, and a margin of 5% or more marked unstable', () => {
+    const v1: MicroResultsV1 = {
+      schemaVersion: 1,
+      timeMsPerCase: 100,
+      sizes: [16],
+      cases: [
+        {
+          ...caseKey('http', 'request', 16),
+          state: 'completed',
+          opsPerSecond: 12_097,
+          nsPerOp: 82_661,
+          relativeToCheapest: 660,
+          samples: 1210,
+          opsPerSample: 1,
+          rmePercent: 56.6,
+        },
+        {
+          ...caseKey('sse', 'encode', 16),
+          state: 'completed',
+          opsPerSecond: 8e6,
+          nsPerOp: 125,
+          relativeToCheapest: 1,
+          samples: 2000,
+          opsPerSample: 400,
+          rmePercent: 2.7,
+        },
+        {
+          ...caseKey('sse', 'parse', 16),
+          state: 'completed',
+          opsPerSecond: 2e6,
+          nsPerOp: 500,
+          relativeToCheapest: 4,
+          samples: 2000,
+          opsPerSample: 100,
+          rmePercent: 4.9,
+        },
+      ],
+    };
+    const text = renderMicroSection(v1, []);
+    assert.match(text, /for 100 ms per case after a short warm-up, in one round, the cases in table order/);
+    assert.match(text, /ns\/op is the mean, and ± tinybench's margin of error of the mean \(95%\)/);
+    assert.deepEqual(row(text, 'http | request | 16B | -').slice(5, 8), ['82,661', '**unstable**', '±56.6%']);
+    assert.deepEqual(row(text, 'sse | parse | 16B | -').slice(6, 8), ['4.0×', '±4.9%']);
   });
 
   it('is in the report when the results carry micro-benchmarks, and only then', () => {

@@ -1,9 +1,16 @@
 /**
  * The shape of micro.json: what `npm run bench:micro` measured, one entry per case. Plain
  * JSON with no machine details: the report that shows it says where it ran.
+ *
+ * Format 2 gives each case the median time per operation, the margin of that median and
+ * whether the case is stable. Format 1, of older results, gave the mean and tinybench's margin
+ * of the mean, and no verdict: upgradeMicroResults reads it as format 2.
  */
 
-export const MICRO_SCHEMA_VERSION = 1;
+export const MICRO_SCHEMA_VERSION = 2;
+
+/** A case is stable when its margin (95% confidence, relative to its ns/op) is under this many percent. */
+export const MARGIN_TARGET_PERCENT = 5;
 
 /** The code paths measured: HTTP (the three HTTP transports), SSE, WebSocket and its handshake. */
 export const MICRO_TRANSPORTS = ['http', 'sse', 'websocket', 'handshake'] as const;
@@ -24,15 +31,35 @@ export interface MicroCaseKey {
 
 export interface CompletedMicroCase extends MicroCaseKey {
   state: 'completed';
+  /** 1e9 / nsPerOp. */
   opsPerSecond: number;
+  /**
+   * The median of the rounds' medians, a sample's time divided by opsPerSample (format 1: the
+   * mean sample's, of one round).
+   */
   nsPerOp: number;
-  /** nsPerOp divided by the cheapest completed case's nsPerOp: 1 for the cheapest. */
-  relativeToCheapest: number;
-  /** Timed samples; each sample times opsPerSample operations in a row. */
+  /** The mean sample's time divided by opsPerSample, over all rounds: with the machine's other work in it. */
+  meanNsPerOp: number;
+  /**
+   * The wider of half the spread of the rounds' medians and the half-width of the 95% confidence
+   * interval of the median of all samples (from their order statistics; the wider side),
+   * relative to nsPerOp, in percent (format 1: tinybench's relative margin of error of the mean).
+   */
+  marginPercent: number;
+  /**
+   * True when marginPercent was still MARGIN_TARGET_PERCENT or more when the case's time ran
+   * out: its figures are kept, and left out of every ratio and estimate.
+   */
+  unstable: boolean;
+  /** nsPerOp divided by the cheapest stable case's nsPerOp: 1 for the cheapest; absent for an unstable case. */
+  relativeToCheapest?: number;
+  /** Timed samples, over all rounds; each sample times opsPerSample operations in a row. */
   samples: number;
   opsPerSample: number;
-  /** Relative margin of error of the mean time per sample, in percent (95% confidence). */
-  rmePercent: number;
+  /** Each round's median time per operation, in nanoseconds, in the order the rounds ran (format 1: one round). */
+  roundNsPerOp: number[];
+  /** Milliseconds the case was timed for, over all its rounds, warm-ups not counted. */
+  timedMs: number;
 }
 
 /** A case that threw while it was set up, checked or timed: kept, with its error. */
@@ -61,11 +88,73 @@ export interface WsMaskingThresholds {
 }
 
 export interface MicroResults {
-  schemaVersion: typeof MICRO_SCHEMA_VERSION;
-  /** Time budget of each case, in milliseconds (tinybench's `time`). */
+  /** 1 for results upgraded from format 1. */
+  schemaVersion: 1 | typeof MICRO_SCHEMA_VERSION;
+  /**
+   * The most each case is timed for, in milliseconds, over all its rounds; each round is
+   * warmed up first (run, untimed): the first round for as long as it is timed, the next ones
+   * for half as long (format 1: the time each
+   * case was timed for, in one round).
+   */
   timeMsPerCase: number;
+  /** The margin under which a case is stable, in percent. */
+  marginTargetPercent: number;
+  /** Seed of the shuffled order the cases ran in, in each process (absent in format 1: table order). */
+  orderSeed?: number;
   sizes: number[];
   cases: MicroCaseResult[];
   /** ws's masking thresholds, measured in the same run (absent from results made before it was). */
   wsMasking?: WsMaskingThresholds;
+}
+
+/** A completed case as format 1 recorded it: the mean, and tinybench's margin of the mean. */
+interface CompletedMicroCaseV1 extends MicroCaseKey {
+  state: 'completed';
+  opsPerSecond: number;
+  nsPerOp: number;
+  relativeToCheapest: number;
+  samples: number;
+  opsPerSample: number;
+  rmePercent: number;
+}
+
+/** micro.json as format 1 wrote it. */
+export interface MicroResultsV1 {
+  schemaVersion: 1;
+  timeMsPerCase: number;
+  sizes: number[];
+  cases: (CompletedMicroCaseV1 | FailedMicroCase)[];
+  wsMasking?: WsMaskingThresholds;
+}
+
+/** Each stable case's ns/op relative to the cheapest stable case's; an unstable one gets none. */
+export function relativeToCheapest(cases: MicroCaseResult[]): MicroCaseResult[] {
+  const cheapestNs = Math.min(...cases.map((result) => (result.state === 'completed' && !result.unstable ? result.nsPerOp : Infinity)));
+  return cases.map((result) => {
+    if (result.state !== 'completed') return result;
+    const { relativeToCheapest: _old, ...rest } = result;
+    return result.unstable ? rest : { ...rest, relativeToCheapest: result.nsPerOp / cheapestNs };
+  });
+}
+
+/**
+ * Results of either format as format 2: a format 1 case's margin is its margin of the mean,
+ * and it is unstable when that is MARGIN_TARGET_PERCENT or more; the ratios are computed again
+ * from the stable cases. schemaVersion stays 1, so that the report can say its figures are means.
+ */
+export function upgradeMicroResults(micro: MicroResults | MicroResultsV1): MicroResults {
+  if ('marginTargetPercent' in micro) return micro;
+  const cases = micro.cases.map((result): MicroCaseResult => {
+    if (result.state !== 'completed') return result;
+    const { rmePercent, relativeToCheapest: _old, ...rest } = result;
+    return {
+      ...rest,
+      meanNsPerOp: result.nsPerOp,
+      marginPercent: rmePercent,
+      unstable: !(rmePercent < MARGIN_TARGET_PERCENT),
+      roundNsPerOp: [result.nsPerOp],
+      timedMs: micro.timeMsPerCase,
+    };
+  });
+  return { ...micro, marginTargetPercent: MARGIN_TARGET_PERCENT, cases: relativeToCheapest(cases) };
 }

@@ -3,30 +3,34 @@
  * process; the WebSocket cases that mask or unmask run once per masking implementation ws can
  * use here (bufferutil, its JavaScript loop), each in a child process whose environment makes
  * ws pick it, since ws picks once, when it is loaded. A child that fails leaves its cases
- * recorded as failed, with the reason.
+ * recorded as failed, with the reason. Each process runs its cases in the order one seed
+ * gives (measure.ts), recorded with the results.
  */
 import { spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SIZES, microCases } from './cases.ts';
 import { measureCases, type MeasuredCase } from './measure.ts';
-import { MICRO_SCHEMA_VERSION, MICRO_TRANSPORTS, type MicroCaseResult, type MicroResults } from './result.ts';
+import { MARGIN_TARGET_PERCENT, MICRO_SCHEMA_VERSION, MICRO_TRANSPORTS, relativeToCheapest, type MicroCaseResult, type MicroResults } from './result.ts';
 import { wsMasker, type Masker } from './ws-internals.ts';
 import { measureWsMasking } from './ws-masking.ts';
 
-/** Time budget of each case, in milliseconds. */
-export const DEFAULT_TIME_MS = 500;
+/** The most each case is timed for, in milliseconds, over all its rounds (measure.ts). */
+export const DEFAULT_TIME_MS = 1000;
 
 const MASKER_PROCESS = fileURLToPath(new URL('./masker-process.ts', import.meta.url));
 /** tsx's loader by its path, so that the child finds it whatever its working directory. */
 const TSX_LOADER = import.meta.resolve('tsx');
-/** Time a child may take beyond its cases' budgets: start-up, set-up, checks, warm-up. */
+/** Time a child may take beyond its cases' budgets: start-up, set-up and checks. */
 const CHILD_SLACK_MS = 60_000;
 
 export interface MicroOptions {
-  /** Time budget of each case, in milliseconds. */
+  /** The most each case is timed for, in milliseconds, over all its rounds (measure.ts). */
   timeMs?: number;
   sizes?: number[];
+  /** Seed of the order the cases run in (default: a random one, recorded in the results). */
+  seed?: number;
   /** Hears of each case as it ends. */
   onCase?: (measured: MeasuredCase) => void;
 }
@@ -43,10 +47,11 @@ async function measureInChild(
   env: NodeJS.ProcessEnv,
   timeMs: number,
   sizes: number[],
+  seed: number,
   onCase: (measured: MeasuredCase) => void,
 ): Promise<MeasuredCase[]> {
   const expected = microCases(sizes, masker).filter((microCase) => microCase.masking);
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MASKER_PROCESS, masker, String(timeMs), sizes.join(',')], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MASKER_PROCESS, masker, String(timeMs), sizes.join(','), String(seed)], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -89,12 +94,6 @@ async function measureInChild(
   });
 }
 
-/** Each completed case's cost relative to the cheapest completed case. */
-function compare(measured: MeasuredCase[]): MicroCaseResult[] {
-  const cheapestNs = Math.min(...measured.map((result) => (result.state === 'completed' ? result.nsPerOp : Infinity)));
-  return measured.map((result) => (result.state === 'completed' ? { ...result, relativeToCheapest: result.nsPerOp / cheapestNs } : result));
-}
-
 /** Table order: by transport, operation and variant, the sizes of one case next to each other. */
 function tableOrder(a: MicroCaseResult, b: MicroCaseResult): number {
   return (
@@ -108,9 +107,18 @@ function tableOrder(a: MicroCaseResult, b: MicroCaseResult): number {
 export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<MicroResults> {
   const timeMs = options.timeMs ?? DEFAULT_TIME_MS;
   const sizes = options.sizes ?? DEFAULT_SIZES;
+  const seed = options.seed ?? randomInt(2 ** 31);
   const onCase = options.onCase ?? (() => {});
   const here = microCases(sizes, wsMasker()).filter((microCase) => !microCase.masking);
-  const measured = await measureCases(here, timeMs, onCase);
-  for (const { masker, env } of maskerEnvironments()) measured.push(...(await measureInChild(masker, env, timeMs, sizes, onCase)));
-  return { schemaVersion: MICRO_SCHEMA_VERSION, timeMsPerCase: timeMs, sizes, cases: compare(measured).sort(tableOrder), wsMasking: measureWsMasking() };
+  const measured: MicroCaseResult[] = await measureCases(here, { timeMs, seed }, onCase);
+  for (const { masker, env } of maskerEnvironments()) measured.push(...(await measureInChild(masker, env, timeMs, sizes, seed, onCase)));
+  return {
+    schemaVersion: MICRO_SCHEMA_VERSION,
+    timeMsPerCase: timeMs,
+    marginTargetPercent: MARGIN_TARGET_PERCENT,
+    orderSeed: seed,
+    sizes,
+    cases: relativeToCheapest(measured).sort(tableOrder),
+    wsMasking: measureWsMasking(),
+  };
 }

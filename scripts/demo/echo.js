@@ -1,16 +1,16 @@
 /* global document, window, fetch, performance, setTimeout, EventSource, WebSocket, location, URL */
 // One transport, run from the origin of its server (this frame is served by the relay in front
-// of it, as /echo.html with the transport's name filled in). It takes messages from the demo
+// of it, as /echo.html with the transport's name and, for short polling, its interval filled in). It takes messages from the demo
 // page, sends them, and reports each answer with the milliseconds since the message it quotes
 // was sent. Nothing in its URL but the path: the browser repeats it in every Referer header,
 // and the bytes measured should be an ordinary page's.
 
 const ECHO_PREFIX = 'Received:  ';
-/** Short polling asks once a second, as in the Kaazing comparison. */
-const SHORT_POLL_INTERVAL_MS = 1000;
 const RETRY_AFTER_ERROR_MS = 1000;
 
 const transport = document.documentElement.dataset.transport;
+/** How long short polling waits between polls (site.ts sets it). */
+const pollIntervalMs = Number(document.documentElement.dataset.pollIntervalMs);
 // A cross-origin parent is named by its origin in the referrer (the default referrer policy).
 const parentOrigin = new URL(document.referrer).origin;
 /** Messages sent and not yet answered, oldest first. */
@@ -80,7 +80,7 @@ async function connect() {
     events.onmessage = (event) => answered(event.data);
     await new Promise((resolve) => (events.onopen = resolve));
   } else {
-    pollForever(clientId, transport === 'short-poll' ? SHORT_POLL_INTERVAL_MS : 0);
+    pollForever(clientId, transport === 'short-poll' ? pollIntervalMs : 0);
   }
   return httpSender(clientId);
 }

@@ -9,9 +9,20 @@ import { readFile } from 'node:fs/promises';
 import { ByteRelay, type LocalFile } from '../../bench/browser/relay.ts';
 import { ServerProcess } from '../../bench/server-process.ts';
 import type { WireBytes } from '../../bench/wire.ts';
+import { DEFAULT_LIMITS } from '../../servers/contract.ts';
 
 export const DEMO_TRANSPORTS = ['short-poll', 'long-poll', 'sse', 'websocket'] as const;
 export type DemoTransport = (typeof DEMO_TRANSPORTS)[number];
+
+/** The page's short-polling client asks once a second, as in the Kaazing comparison. */
+export const SHORT_POLL_INTERVAL_MS = 1000;
+
+/** How each transport waits for an answer, as /api/config tells the page (the servers run with the default limits). */
+export const DEMO_WAITS = {
+  shortPollIntervalMs: SHORT_POLL_INTERVAL_MS,
+  longPollHoldMs: DEFAULT_LIMITS.longPollTimeoutMs,
+  sseHeartbeatMs: DEFAULT_LIMITS.sseHeartbeatMs,
+};
 
 export interface EchoSite {
   /** The page to open. */
@@ -37,7 +48,18 @@ async function pageFile(name: string, contentType: string): Promise<LocalFile> {
 async function frameFiles(transport: DemoTransport): Promise<Map<string, LocalFile>> {
   const html = await pageFile('echo.html', 'text/html; charset=utf-8');
   return new Map([
-    ['/echo.html', { ...html, body: Buffer.from(html.body.toString('utf8').replaceAll('%TRANSPORT%', transport)) }],
+    [
+      '/echo.html',
+      {
+        ...html,
+        body: Buffer.from(
+          html.body
+            .toString('utf8')
+            .replaceAll('%TRANSPORT%', transport)
+            .replaceAll('%POLL_INTERVAL_MS%', String(transport === 'short-poll' ? SHORT_POLL_INTERVAL_MS : 0)),
+        ),
+      },
+    ],
     ['/echo.js', await pageFile('echo.js', 'text/javascript; charset=utf-8')],
   ]);
 }
@@ -92,7 +114,7 @@ export async function startEchoSite(options: EchoSiteOptions = {}): Promise<Echo
   const transports = Object.fromEntries(DEMO_TRANSPORTS.map((transport) => [transport, byTransport[transport].origin]));
   const pageServer = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/api/config') return send(res, 200, json({ transports }));
+    if (path === '/api/config') return send(res, 200, json({ transports, waits: DEMO_WAITS }));
     if (path === '/api/bytes') {
       const bytes: Record<string, WireBytes> = Object.fromEntries(DEMO_TRANSPORTS.map((transport) => [transport, byTransport[transport].bytes]));
       return send(res, 200, json(bytes));

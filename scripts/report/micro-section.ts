@@ -1,10 +1,20 @@
 /**
  * The micro-benchmark section: what one message costs in each transport's own code (tinybench,
  * `npm run bench:micro`), and that cost set beside the server CPU per message the end-to-end
- * echo runs measured.
+ * echo runs measured. A case whose margin stayed at the target or over (unstable) is shown and
+ * left out of every ratio and estimate.
  */
 import type { CompletedRun, Results, RunResult } from '../../bench/result.ts';
-import type { CompletedMicroCase, MicroCaseResult, MicroResults, WsMaskingThresholds } from '../../bench/micro/result.ts';
+import {
+  relativeToCheapest,
+  upgradeMicroResults,
+  type CompletedMicroCase,
+  type MicroCaseResult,
+  type MicroResults,
+  type MicroResultsV1,
+  type WsMaskingThresholds,
+} from '../../bench/micro/result.ts';
+import { MAX_ROUNDS, MIN_ROUNDS } from '../../bench/micro/measure.ts';
 import { sizeLabel } from '../../bench/scenarios.ts';
 import { TRANSPORTS } from '../../servers/contract.ts';
 import { caseKey } from '../../bench/micro/micro-case.ts';
@@ -32,6 +42,8 @@ const OPERATION_TEXT: Record<string, string> = {
 const NOTES = [
   'The HTTP and permessage-deflate operations are asynchronous: their time is wall time until the response or frame is out, which for deflate includes waiting on zlib in the thread pool.',
   'The HTTP cases run over an in-memory socket: Node feeds its parser from stream events there, where a real socket reads into it directly, and no system call is made.',
+  "A margin is that of one run's rounds: another run, in another process and order, can come out further apart where V8 compiles code the cases share " +
+    "(ws's Sender and Receiver) differently, and in the permessage-deflate cases, which wait on zlib's threads, as the machine's other work delays them.",
 ];
 
 /** "16B", "16B and 1KiB". */
@@ -82,6 +94,10 @@ interface Estimate {
   text: string;
 }
 
+function stable(result: MicroCaseResult | undefined): result is CompletedMicroCase {
+  return result?.state === 'completed' && !result.unstable;
+}
+
 /** The masking code a server's ws uses: Node's own where it has it, else bufferutil (a dependency), else JavaScript. */
 const SERVER_MASKERS = ['node', 'bufferutil', 'js'] as const;
 
@@ -123,44 +139,88 @@ function caseRow(result: MicroCaseResult): string[] {
     ...key,
     formatInteger(result.opsPerSecond),
     formatSignificant(result.nsPerOp, 3),
-    `${formatNumber(result.relativeToCheapest, 1)}×`,
-    `±${formatNumber(result.rmePercent, 1)}%`,
+    result.relativeToCheapest === undefined ? bold('unstable') : `${formatNumber(result.relativeToCheapest, 1)}×`,
+    `±${formatNumber(result.marginPercent, 1)}%`,
     formatInteger(result.samples * result.opsPerSample),
   ];
 }
 
 function casesTable(micro: MicroResults): string {
   return table(
-    ['transport', 'operation', 'size', 'variant', 'ops/s', 'ns/op', 'relative to the cheapest', '± (95%)', 'operations timed'],
+    ['transport', 'operation', 'size', 'variant', 'ops/s', 'ns/op', 'relative to the cheapest (computed)', '±', 'operations timed'],
     micro.cases.map(caseRow),
     ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
+  );
+}
+
+/** How the cases were timed, and what ns/op and ± are. */
+function method(micro: MicroResults): string {
+  const target = `${formatInteger(micro.marginTargetPercent)}%`;
+  if (micro.schemaVersion === 1) {
+    return (
+      `What one message costs in each transport's own code, timed by tinybench (\`npm run bench:micro\`) for ${formatInteger(micro.timeMsPerCase)} ms per case ` +
+      'after a short warm-up, in one round, the cases in table order, each checked once first (the decoded message equals the one encoded). ' +
+      "These results are of the first format: ns/op is the mean, and ± tinybench's margin of error of the mean (95%); " +
+      `a case whose margin is ${target} or more is marked unstable here. One operation is:`
+    );
+  }
+  return (
+    `What one message costs in each transport's own code, timed by tinybench (\`npm run bench:micro\`) in rounds, each case once per round, ` +
+    `in an order shuffled anew each round (seed ${micro.orderSeed ?? 'not recorded'}). The first round only warms every case up; then each case is ` +
+    `timed in ${MIN_ROUNDS} to ${MAX_ROUNDS} rounds, for at most ${formatInteger(micro.timeMsPerCase)} ms in all, each round setting it up, checking it ` +
+    '(the decoded message equals the one encoded) and warming it up again, untimed, before timing it. ' +
+    "ns/op is the median time of an operation, the median of the medians of the majority of the case's rounds that agree best; " +
+    '± is the wider of half their spread and the 95% margin of the median of all its samples. ' +
+    'A median, where a mean would count every moment the machine gave to other work; it also leaves out most garbage-collector pauses (micro.json keeps the mean). ' +
+    `A case is stable once its margin is under ${target}; one still at ${target} or more after ${MAX_ROUNDS} rounds is marked ${bold('unstable')}. One operation is:`
+  );
+}
+
+/** Which cases are unstable, and what follows. */
+function stability(micro: MicroResults): string {
+  const unstable = micro.cases.filter((result) => result.state === 'completed' && result.unstable);
+  const completed = micro.cases.filter((result) => result.state === 'completed').length;
+  if (unstable.length === 0) return `All ${formatInteger(completed)} completed cases are stable (margin under ${formatInteger(micro.marginTargetPercent)}%).`;
+  return (
+    `${formatInteger(unstable.length)} of ${formatInteger(completed)} completed cases are unstable (margin ${formatInteger(micro.marginTargetPercent)}% or more): ` +
+    `${unstable.map((result) => code(result.id)).join(', ')}. Their figures are shown, and left out of "relative to the cheapest" and of the estimates below; ` +
+    'a longer time per case (`--time`) or a quieter machine may steady them.'
   );
 }
 
 interface Comparison {
   run: CompletedRun;
   estimate: Estimate | undefined;
-  /** Sum of the estimate's ns/op, in microseconds; undefined when a case is missing or failed. */
+  /** Sum of the estimate's ns/op, in microseconds; undefined when a case is missing, failed or unstable. */
   microMicros: number | undefined;
+  /** Why there is no sum, when there is an estimate and no sum. */
+  missing?: string;
   endToEndMicros: number;
 }
 
 function comparisons(micro: MicroResults, runs: RunResult[]): Comparison[] {
   const echoRuns = runs.filter((run): run is CompletedRun => run.state === 'completed' && run.scenario === 'echo' && micro.sizes.includes(run.payloadBytes));
-  return sortRuns(echoRuns).flatMap((run) => {
+  return sortRuns(echoRuns).flatMap((run): Comparison[] => {
     const endToEndMicros = serverCpuMicrosPerMessage(run);
     if (endToEndMicros === undefined || run.server.cpuSeconds === 0) return [];
     const estimate = estimateFor(micro, run);
-    const cases = estimate?.ids.map((id) => completedCase(micro, id));
-    const microMicros =
-      cases === undefined || cases.some((found) => found === undefined) ? undefined : cases.reduce((sum, found) => sum + (found?.nsPerOp ?? 0), 0) / 1000;
+    const cases = estimate?.ids.map((id) => micro.cases.find((result) => result.id === id));
+    if (estimate === undefined || cases === undefined) return [{ run, estimate, microMicros: undefined, endToEndMicros }];
+    const unstable = cases.filter((found) => found?.state === 'completed' && found.unstable).map((found) => found?.id ?? '');
+    if (cases.some((found) => found?.state !== 'completed')) return [{ run, estimate, microMicros: undefined, missing: 'a case failed', endToEndMicros }];
+    if (unstable.length > 0) return [{ run, estimate, microMicros: undefined, missing: `unstable: ${unstable.map(code).join(', ')}`, endToEndMicros }];
+    const microMicros = cases.filter(stable).reduce((sum, found) => sum + found.nsPerOp, 0) / 1000;
     return [{ run, estimate, microMicros, endToEndMicros }];
   });
 }
 
-function comparisonRow({ run, estimate, microMicros, endToEndMicros }: Comparison): string[] {
+function comparisonRow({ run, estimate, microMicros, missing, endToEndMicros }: Comparison): string[] {
   const micro =
-    estimate === undefined ? 'not measured' : microMicros === undefined ? 'a case failed' : `${formatSignificant(microMicros, 3)} (${estimate.text})`;
+    estimate === undefined
+      ? 'not measured'
+      : microMicros === undefined
+        ? (missing ?? 'a case failed')
+        : `${formatSignificant(microMicros, 3)} (${estimate.text})`;
   const ratio = microMicros === undefined ? '-' : `${formatNumber(endToEndMicros / microMicros, 1)}×`;
   const cases = estimate === undefined ? 'none: raw TCP framing is a length prefix' : estimate.ids.map(code).join(' + ');
   return [runLabel(run), micro, markDriverBound(run, formatSignificant(endToEndMicros, 3)), ratio, cases];
@@ -216,7 +276,7 @@ function besideEndToEnd(micro: MicroResults, runs: RunResult[]): string {
   return [
     heading,
     "For each completed echo run, the server CPU time per message the run measured, beside the micro-benchmarks' estimate of it: the cases " +
-      'one echo message runs through on the server (it reads the message and writes the reply), summed.',
+      'one echo message runs through on the server (it reads the message and writes the reply), summed. No estimate is made from an unstable case.',
     table(
       [
         'run',
@@ -232,14 +292,17 @@ function besideEndToEnd(micro: MicroResults, runs: RunResult[]): string {
   ].join('\n\n');
 }
 
-export function renderMicroSection(micro: MicroResults, runs: RunResult[]): string {
+/** The section; results of the first format (means, no verdict on stability) are read as the second. */
+export function renderMicroSection(results: MicroResults | MicroResultsV1, runs: RunResult[]): string {
+  const upgraded = upgradeMicroResults(results);
+  const micro = { ...upgraded, cases: relativeToCheapest(upgraded.cases) };
   const operations = Object.entries(OPERATION_TEXT).map(([key, text]) => `${code(key)}: ${text}`);
   return [
     '## Per-message CPU cost: micro-benchmarks',
-    `What one message costs in each transport's own code, timed by tinybench (\`npm run bench:micro\`) for ${formatInteger(micro.timeMsPerCase)} ms per case ` +
-      'after a warm-up, each case checked once first (the decoded message equals the one encoded). One operation is:',
+    method(micro),
     bullets(operations),
-    `Figures are measured, except "relative to the cheapest" (computed: ns/op / the cheapest case's ns/op). ${[maskingNote(micro.wsMasking, micro.sizes), ...NOTES].join(' ')}`,
+    `Figures are measured, except "relative to the cheapest" (computed: ns/op / the cheapest stable case's ns/op). ${[maskingNote(micro.wsMasking, micro.sizes), ...NOTES].join(' ')}`,
+    stability(micro),
     casesTable(micro),
     besideEndToEnd(micro, runs),
   ].join('\n\n');
