@@ -125,7 +125,9 @@ function formulasNote(scenario: ScenarioName): string {
     `Computed: B/msg = ${FORMULAS.bytesPerMessage}; overhead = ${FORMULAS.overhead}; empty polls = ${FORMULAS.emptyPolls}; ` +
     `server CPU per message = ${FORMULAS.serverCpuPerMessage}; SHORT when ${DELIVERED_FORMULA} < ${DELIVERED_SHORT_SHARE}. ` +
     'Measured: the bound, connections per client, latency, msg/s asked (what the run asked for; "-" where the clients set their own pace) ' +
-    'and msg/s delivered (messages sent in the measured window that arrived, per second), server peak RSS, and lost / duplicated / ' +
+    "and msg/s delivered (messages sent in the measured window that arrived, per second: the window cuts each client's stream at its " +
+    'two edges, so a client counts one message more or fewer than its rate × the window, and delivered can be a little above asked), ' +
+    'server peak RSS, and lost / duplicated / ' +
     `reordered (whole run). Where the results predate the asked rate it is computed from the run's config and says so: push ` +
     `${ASKED_FORMULAS.push}, broadcast ${ASKED_FORMULAS.broadcast}, open-loop echo ${ASKED_FORMULAS.echo}.`
   );
