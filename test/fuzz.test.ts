@@ -5,6 +5,7 @@
  * counted no internal error, and its memory must be back near a baseline taken after a warm-up.
  * The PRNG is seeded and the seed printed: FUZZ_SEED=<seed> replays a failing run.
  */
+import { seededRandom } from '../bench/seeded-random.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -43,18 +44,6 @@ const SERVER_ARGS = [
   '--max-push-rate',
   '1000',
 ];
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 class Fuzzer {
   constructor(private readonly random: () => number) {}
@@ -217,7 +206,7 @@ describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
     it(`${transport}: ${CASES} random and mutated inputs, then a good client is served and memory is back near its baseline`, async (t) => {
       const seed = (SEED + index) >>> 0;
       t.diagnostic(`FUZZ_SEED=${SEED} (this transport: prng seed ${seed})`);
-      const fuzz = new Fuzzer(prng(seed));
+      const fuzz = new Fuzzer(seededRandom(seed));
       const server = await ServerProcess.start(transport, { args: SERVER_ARGS });
       try {
         const inputs = validInputs(transport, await registeredClient(transport, server));

@@ -32,6 +32,24 @@ export function processCpuSeconds(pid: number): number {
 /** USER_HZ: 100 on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** Closes every connection at once; resolves when each has emitted 'close'. */
+function closeAll<T extends { once(event: 'close', listener: () => void): unknown }>(
+  sockets: T[],
+  closed: (socket: T) => boolean,
+  close: (socket: T) => void,
+): Promise<unknown> {
+  return Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (closed(socket)) return resolve();
+          socket.once('close', () => resolve());
+          close(socket);
+        }),
+    ),
+  );
+}
+
 /** `clients` WebSocket connections, each with one message in flight: a reply sends the next. */
 export async function bareWebSocketLoop(url: string, clients: number, payloadBytes: number): Promise<Load> {
   const message = encodeEchoMessage(1, payloadBytes);
@@ -54,15 +72,10 @@ export async function bareWebSocketLoop(url: string, clients: number, payloadByt
   return {
     async stop() {
       running = false;
-      await Promise.all(
-        sockets.map(
-          (socket) =>
-            new Promise<void>((resolve) => {
-              if (socket.readyState === WebSocket.CLOSED) return resolve();
-              socket.once('close', () => resolve());
-              socket.terminate();
-            }),
-        ),
+      await closeAll(
+        sockets,
+        (socket) => socket.readyState === WebSocket.CLOSED,
+        (socket) => socket.terminate(),
       );
     },
   };
@@ -97,15 +110,10 @@ export async function bareTcpLoop(host: string, port: number, clients: number, p
   return {
     async stop() {
       running = false;
-      await Promise.all(
-        sockets.map(
-          (socket) =>
-            new Promise<void>((resolve) => {
-              if (socket.destroyed) return resolve();
-              socket.once('close', () => resolve());
-              socket.destroy();
-            }),
-        ),
+      await closeAll(
+        sockets,
+        (socket) => socket.destroyed,
+        (socket) => socket.destroy(),
       );
     },
   };

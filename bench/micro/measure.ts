@@ -21,6 +21,7 @@
  * anything the code does. The median is the time of an operation that ran through; it also
  * leaves out most garbage-collector pauses, which the mean, kept beside it, has.
  */
+import { seededRandom } from '../seeded-random.ts';
 import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 import type { MicroCase, PreparedOp } from './micro-case.ts';
@@ -60,18 +61,6 @@ function keyOf(microCase: MicroCase): MicroCaseKey {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A generator of numbers in [0, 1) from a 32-bit seed (mulberry32). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `items` in an order that depends on `seed` only (Fisher-Yates). */
