@@ -221,6 +221,33 @@ describe('report: Kaazing table', () => {
     assert.match(markdown, /\| 6\.65 Mbps \(computed: 871 × 8 × 1,000 \/ 2\^20\) \|/);
   });
 
+  it('sets the polls at 0, 100 and 1,000 cookie bytes: computed from the measured header, measured where the poll carried the cookie', () => {
+    // q3's push/short-poll: 315.4 B per poll, no cookie; the browser: 700 + 271 = 971 B with a 100-byte cookie.
+    const withCookie = {
+      ...structuredClone(q3),
+      browser: { name: 'Chromium', version: '156.0', pollRequestBytes: 700, pollResponseHeaderBytes: 271, websocketFrameBytes: 2, cookieBytes: 100 },
+    };
+    const markdown = renderMarkdown(withCookie);
+    assert.match(markdown, /adds the line `Cookie: ` \+ n \+ CRLF = n \+ 10 bytes/);
+    assert.match(markdown, /this run's polls carried no cookie, the browser's carried a 100-byte cookie/);
+    // 315.4 × 8 × 100,000 / 2^20 = 241; 971 − 110 = 861, × 8 × 100,000 / 2^20 = 657.
+    assert.match(markdown, /\| 0 \| 315\.4 \(measured\) \| 241 Mbps \(computed\) \| 861 \(computed: 971 − 110\) \| 657 Mbps \(computed\) \|/);
+    assert.match(markdown, /\| 100 \| 425\.4 \(computed: 315\.4 \+ 110\) \| 325 Mbps \(computed\) \| 971 \(measured\) \| 741 Mbps \(computed\) \|/);
+    // 1,000 bytes: + 1,010; 1,325.4 × 8 × 100,000 / 2^20 = 1,011.
+    assert.match(markdown, /\| 1,000 \| 1,325\.4 \(computed: 315\.4 \+ 1,010\) \| 1,011 Mbps \(computed\) \| 1,871 \(computed: 971 − 110 \+ 1,010\) \|/);
+
+    // a run that carried a 500-byte cookie: measured there, and its own row
+    const poll = completedRun(withCookie, 'push/short-poll/1KiB/c10/r10/i100ms');
+    poll.config = { ...poll.config, cookieBytes: 500 };
+    const cookieLines = 510 * poll.polls.total;
+    poll.bytes.up = { ...poll.bytes.up, headers: poll.bytes.up.headers + cookieLines, total: poll.bytes.up.total + cookieLines };
+    const carried = renderMarkdown(withCookie);
+    assert.match(carried, /Its requests carried a 500-byte cookie\./);
+    assert.match(carried, /\| 500 \| 825\.4 \(measured\) \|/);
+    assert.match(carried, /\| 0 \| 315\.4 \(computed: 825\.4 − 510\) \|/);
+    assert.match(carried, /\| 100 \| 425\.4 \(computed: 825\.4 − 510 \+ 110\) \|/);
+  });
+
   it('takes the Kaazing runs when there are', () => {
     const kaazing = structuredClone(q3);
     const poll = completedRun(kaazing, 'push/short-poll/1KiB/c10/r10/i100ms');
