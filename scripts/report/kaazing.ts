@@ -281,3 +281,39 @@ export function kaazingSection(results: Results): string {
     measuredBandwidthTable(results),
   ].join('\n\n');
 }
+
+/** Kaazing's rows in brief, for the report's opening: polling and WebSocket at their client counts, quoted and computed. */
+export function kaazingSummary(results: Results): string {
+  const pollChoice = kaazingPollRun(results);
+  const frameChoice = kaazingWebSocketRun(results);
+  const browser = browserFigures(results);
+  const pollBytes = pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run);
+  const frameBytes = frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run);
+  const browserPoll = browser === undefined ? undefined : browserPollBytes(browser);
+  const cell = (bytes: number | undefined, clients: number, run?: CompletedRun): string => {
+    if (bytes === undefined) return 'not measured';
+    const text = formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS);
+    if (run === undefined) return text;
+    return markDriverBound(run, shortfallText(run) === undefined ? text : `${text} (${bold('delivered short')})`);
+  };
+  const tableText = table(
+    ['clients', 'polling: quoted', 'polling: this run', 'polling: real browser', 'WebSocket: quoted', 'WebSocket: this run'],
+    KAAZING_ROWS.map((row) => [
+      formatInteger(row.clients),
+      row.pollingMbps,
+      cell(pollBytes, row.clients, pollChoice?.run),
+      cell(browserPoll, row.clients),
+      row.websocketMbps,
+      cell(frameBytes, row.clients, frameChoice?.run),
+    ]),
+    ['right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const bytes = (value: number | undefined): string => (value === undefined ? 'not measured' : `${bytesText(value)} B`);
+  return [
+    tableText,
+    `Mbps (2^20 bit/s) for clients each polling, or each receiving one WebSocket message, once a second: quoted from Lubbers and Greco (2010) ` +
+      `(${KAAZING_POLL_BYTES} B per poll, ${KAAZING_FRAME_BYTES} B per frame), computed from this run's ${bytes(pollBytes)} per poll and ` +
+      `${bytes(frameBytes)} per message${browserPoll === undefined ? '' : `, and the real browser's ${bytes(browserPoll)} per poll`}: ` +
+      'bytes × 8 × clients / 2^20.',
+  ].join('\n\n');
+}
