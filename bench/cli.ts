@@ -7,7 +7,7 @@ import path from 'node:path';
 import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
 import { normalizeOrigin } from '../servers/origin.ts';
 import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
-import { measureBrowser, type BrowserOutcome } from './browser/measure.ts';
+import { measureBrowser, type BrowserOptions, type BrowserOutcome } from './browser/measure.ts';
 import { startGoEchoServer } from './go-peer.ts';
 import { runMicroBenchmarks } from './micro/run.ts';
 import { runDriverBenchmark } from './driver-bench/run.ts';
@@ -234,12 +234,21 @@ const DRIVER_BENCH_TIMING: Partial<Record<SuiteName, { warmupSeconds: number; wi
   quick: { warmupSeconds: 0.3, windowSeconds: 0.7, rounds: 1 },
 };
 
-/** What a real browser sends, measured where the suite has polling or WebSocket runs to set it beside. */
-export async function measureBrowserFor(runs: RunConfig[], measure: () => Promise<BrowserOutcome> = measureBrowser): Promise<BrowserOutcome> {
+/**
+ * What a real browser sends, measured where the suite has polling or WebSocket runs to set it
+ * beside; with the runs' cookie (--cookie-bytes) in its jar, so its requests carry what the bench's did.
+ */
+export async function measureBrowserFor(
+  runs: RunConfig[],
+  measure: (options: BrowserOptions) => Promise<BrowserOutcome> = measureBrowser,
+): Promise<BrowserOutcome> {
   if (!runs.some((run) => run.transport === 'short-poll' || run.transport === 'websocket'))
     return { skipped: 'no short-poll or websocket run to set it beside' };
-  process.stderr.write('bench: measuring what a real browser sends...\n');
-  const outcome = await measure().catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
+  const cookieBytes = Math.max(0, ...runs.map((run) => run.cookieBytes ?? 0));
+  process.stderr.write(`bench: measuring what a real browser sends${cookieBytes > 0 ? ` (with a ${cookieBytes}-byte cookie)` : ''}...\n`);
+  const outcome = await measure(cookieBytes > 0 ? { cookieBytes } : {}).catch((error: unknown) => ({
+    failed: error instanceof Error ? error.message : String(error),
+  }));
   if ('skipped' in outcome) process.stderr.write(`bench: real browser skipped: ${outcome.skipped}\n`);
   if ('failed' in outcome) process.stderr.write(`bench: the real-browser measurement FAILED: ${outcome.failed}\n`);
   return outcome;

@@ -257,6 +257,8 @@ export interface BrowserFigures {
   pollResponseHeaderBytes: number;
   /** Framing of one WebSocket frame from the server. */
   websocketFrameBytes: number;
+  /** The cookie (name=value) its requests carried (--cookie-bytes), as captured; absent: none. */
+  cookieBytes?: number;
 }
 
 export interface Results {

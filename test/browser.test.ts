@@ -29,11 +29,13 @@ describe('finding HTTP heads in captured bytes', () => {
 
 describe('the outcome of the real-browser measurement', () => {
   it('is skipped when chromium is not installed', async () => {
-    assert.deepEqual(await measureBrowser({ missing: () => 'chromium is not installed at /nowhere' }), { skipped: 'chromium is not installed at /nowhere' });
+    assert.deepEqual(await measureBrowser({}, { missing: () => 'chromium is not installed at /nowhere' }), {
+      skipped: 'chromium is not installed at /nowhere',
+    });
   });
 
   it('is failed, with the error, when chromium is there and the measurement goes wrong', async () => {
-    const outcome = await measureBrowser({ missing: () => undefined, launch: () => Promise.reject(new Error('the browser would not start')) });
+    const outcome = await measureBrowser({}, { missing: () => undefined, launch: () => Promise.reject(new Error('the browser would not start')) });
     assert.deepEqual(outcome, { failed: 'the browser would not start' });
   });
 });
@@ -67,5 +69,17 @@ describe('what a real browser sends, measured on the wire', { skip: chromiumMiss
     // The report reads it as it is.
     const figures = browserFigures({ browser: outcome } as unknown as Results);
     assert.equal(figures?.pollRequestBytes, outcome.pollRequestBytes);
+    assert.equal(outcome.cookieBytes, undefined, 'no cookie asked, none carried');
+    assert.ok(!/\r\nCookie:/i.test(outcome.poll.request));
+  });
+
+  it('with --cookie-bytes, every request of the page carries the cookie, counted in its head', async () => {
+    const outcome = await measureBrowser({ cookieBytes: 100 });
+    assert.ok(!('skipped' in outcome) && !('failed' in outcome), 'skipped' in outcome ? outcome.skipped : 'failed' in outcome ? outcome.failed : '');
+    assert.equal(outcome.cookieBytes, 100);
+    for (const request of [outcome.poll.request, outcome.send.request, outcome.eventSource.request, outcome.upgrade.request]) {
+      assert.match(request, /\r\nCookie: session=c{92}\r\n/, request.split('\r\n')[0]);
+    }
+    assert.equal(outcome.pollRequestBytes, Buffer.byteLength(outcome.poll.request, 'latin1'));
   });
 });

@@ -11,6 +11,7 @@ import { exitStatus, measureBrowserFor, parseBenchArgs } from '../bench/cli.ts';
 import { UsageError } from '../scripts/command-line.ts';
 import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
 import type { Results } from '../bench/result.ts';
+import type { BrowserOptions, BrowserOutcome } from '../bench/browser/measure.ts';
 import type { ByteSplit } from '../bench/wire.ts';
 import { runCommand } from './helpers.ts';
 
@@ -119,6 +120,18 @@ describe('bench command line', () => {
     assert.equal(exitStatus({ runs: [], browser: failed }), 1);
     assert.equal(exitStatus({ runs: [], browser: skipped }), 0);
     assert.equal(exitStatus({ runs: [] }), 0);
+  });
+
+  it('asks the real browser for the cookie the runs carried (--cookie-bytes), and for none without it', async () => {
+    const asked: BrowserOptions[] = [];
+    const measure = (options: BrowserOptions): Promise<BrowserOutcome> => {
+      asked.push(options);
+      return Promise.resolve({ skipped: 'not here' });
+    };
+    const withCookie = resolveSuite(SUITES.quick, { transports: ['short-poll'], scenarios: ['echo'], values: { cookieBytes: 1000 } });
+    await measureBrowserFor(withCookie, measure);
+    await measureBrowserFor(resolveSuite(SUITES.quick, { transports: ['short-poll'], scenarios: ['echo'] }), measure);
+    assert.deepEqual(asked, [{ cookieBytes: 1000 }, {}]);
   });
 
   it('ends with exit code 1 within seconds when a run fails, whatever the run left open', async () => {

@@ -114,10 +114,11 @@ describe('report: the driver benchmark', () => {
     assert.match(text, /A reference that is itself driver-bound while the server is not saturated means nothing saturated the server/);
   });
 
-  it('sits among the method, before the results; says it was not recorded in older results', () => {
+  it('follows the method, after the results and before the list of runs; says it was not recorded in older results', () => {
     const markdown = renderMarkdown(withBenchmark());
     const at = markdown.indexOf(DRIVER_SECTION_TITLE);
-    assert.ok(markdown.indexOf('## Method') < at && at < markdown.indexOf('## Results by scenario'));
+    assert.ok(markdown.indexOf('## Results by scenario') < markdown.indexOf('## Method') && markdown.indexOf('## Method') < at);
+    assert.ok(at < markdown.indexOf('\n## Runs\n'));
     assert.match(renderMarkdown(q3), /## Is the driver stronger than the server\?\n\nNot recorded in these results: they have no driver benchmark/);
   });
 });

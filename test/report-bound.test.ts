@@ -8,7 +8,7 @@ import { claimVerdicts, claimsSection } from '../scripts/report/claims-section.t
 import { faultsSection } from '../scripts/report/faults-section.ts';
 import { rttSection } from '../scripts/report/rtt-section.ts';
 import { kaazingSection } from '../scripts/report/kaazing.ts';
-import { methodSection } from '../scripts/report/method.ts';
+import { methodSection, runListSection } from '../scripts/report/method.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
 
 const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
@@ -149,13 +149,13 @@ describe('report: the Method on the bound', () => {
     const run = completedRun(results, 'push/websocket/1KiB/c10/r10');
     run.server = { ...run.server, window: { cpuCores: 0.45, eventLoopUtilization: 0.4 } };
     run.driver = { ...run.driver, window: { cpuCores: 0.98, eventLoopUtilization: 0.95 }, threads: [0.95, 0.6] };
-    const text = methodSection(results);
+    const text = runListSection(results);
     assert.match(
       text,
       /\| `push\/websocket\/1KiB\/c10\/r10` ⚠ \| 10 \| [^\n]* \| \*\*driver\*\* ⚠ \| the driver was the limit, as the test says \| server 0\.45 core, 40% busy; driver 0\.98 core, 95% busy \(threads 95%, 60%\) \|/,
     );
     assert.match(text, /\| `push\/tcp\/1KiB\/c10\/r10` \| [^\n]* \| none \| no side was saturated \| server not recorded; driver not recorded \|/);
-    assert.match(text, /Bounds in these results: 1 server, 1 driver, 18 none \(of 20 completed runs\)\./);
+    assert.match(methodSection(results), /Bounds in these results: 1 server, 1 driver, 18 none \(of 20 completed runs\)\./);
   });
 });
 
@@ -167,9 +167,14 @@ describe('report: claims resting on driver-bound figures', () => {
     assert.equal(push?.verdict, 'supported', 'the verdict itself still follows its rule');
     assert.deepEqual(push?.driverBoundRuns, ['push/websocket/1KiB/c10/r10']);
     for (const index of [0, 2, 3]) assert.deepEqual(verdicts[index]?.driverBoundRuns, ['push/websocket/1KiB/c10/r10'], `claim ${index + 1}`);
+    const markdown = renderMarkdown(results);
     assert.match(
-      claimsSection(results),
-      /\| 2 \| The server can push data \(without waiting for the client to ask\) \| \*\*supported\*\*, \*\*resting on driver-bound figures ⚠\*\* of `push\/websocket\/1KiB\/c10\/r10`: the driver, not the server, was the limit there \|/,
+      markdown,
+      /\| 2 \| The server can push data \(without waiting for the client to ask\) \| \*\*supported\*\*, \*\*resting on driver-bound figures ⚠\*\* \(listed below\) \|/,
+    );
+    assert.match(
+      markdown,
+      /^- \*\*2\.\*\* Every pair[^\n]*\n {2}- Rests on driver-bound figures ⚠ of `push\/websocket\/1KiB\/c10\/r10`: the driver, not the server, was the limit there\.$/m,
     );
   });
 
@@ -181,6 +186,7 @@ describe('report: claims resting on driver-bound figures', () => {
       [undefined, undefined, undefined, undefined, undefined, undefined],
     );
     assert.doesNotMatch(claimsSection(results), /resting on driver-bound/);
+    assert.doesNotMatch(renderMarkdown(results), /resting on driver-bound|Rests on driver-bound/);
   });
 
   it('flags the handshake and the frame when the run their bytes were captured from was driver-bound', () => {

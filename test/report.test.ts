@@ -8,6 +8,7 @@ import { claimVerdicts } from '../scripts/report/claims-section.ts';
 import { chartSpecs } from '../scripts/report/chart-specs.ts';
 import { renderCharts } from '../scripts/report/chart-render.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
+import { headings } from '../scripts/report/markdown.ts';
 import { writeReport } from '../scripts/report/write.ts';
 
 /** The --quick suite as run on the project's machine (samples: the WebSocket one only). */
@@ -155,7 +156,15 @@ describe('report: claims', () => {
       ],
     );
     const [, push, headers] = claimVerdicts(q3);
-    assert.match(push?.figure ?? '', /p50 0\.115 ms against `push\/short-poll\/1KiB\/c10\/r10\/i100ms` p50 88\.191 ms \(polling every 100 ms\): 767×/);
+    // the cell: the pair that decides (the lowest ratio); the list under the table: every pair
+    assert.match(
+      push?.figure ?? '',
+      /^The closest of 2 pairs: `push\/sse\/1KiB\/c10\/r10` p50 0\.165 ms against [^\n]* p50 88\.191 ms \(polling every 100 ms\): 534×/,
+    );
+    assert.match(
+      push?.evidence?.join('\n') ?? '',
+      /p50 0\.115 ms against `push\/short-poll\/1KiB\/c10\/r10\/i100ms` p50 88\.191 ms \(polling every 100 ms\): 767×/,
+    );
     assert.match(headers?.figure ?? '', /`broadcast\/websocket\/1KiB\/c10` 8\.0 B against `broadcast\/long-poll\/1KiB\/c10` 357\.7 B \(44\.7×\)/);
   });
 
@@ -178,7 +187,7 @@ describe('report: claims', () => {
         'not measured in this run',
       ],
     );
-    assert.match(verdicts[4]?.figure ?? '', /live upgrade: the live check was not made/);
+    assert.match(verdicts[4]?.figure ?? '', /the live check was not made/);
   });
 });
 
@@ -219,6 +228,33 @@ describe('report: Kaazing table', () => {
     assert.match(markdown, /real browser \(Firefox 128\.0\)/);
     assert.match(markdown, /871 \(measured: poll request \+ response head\)/);
     assert.match(markdown, /\| 6\.65 Mbps \(computed: 871 × 8 × 1,000 \/ 2\^20\) \|/);
+  });
+
+  it('sets the polls at 0, 100 and 1,000 cookie bytes: computed from the measured header, measured where the poll carried the cookie', () => {
+    // q3's push/short-poll: 315.4 B per poll, no cookie; the browser: 700 + 271 = 971 B with a 100-byte cookie.
+    const withCookie = {
+      ...structuredClone(q3),
+      browser: { name: 'Chromium', version: '156.0', pollRequestBytes: 700, pollResponseHeaderBytes: 271, websocketFrameBytes: 2, cookieBytes: 100 },
+    };
+    const markdown = renderMarkdown(withCookie);
+    assert.match(markdown, /adds the line `Cookie: ` \+ n \+ CRLF = n \+ 10 bytes/);
+    assert.match(markdown, /this run's polls carried no cookie, the browser's carried a 100-byte cookie/);
+    // 315.4 × 8 × 100,000 / 2^20 = 241; 971 − 110 = 861, × 8 × 100,000 / 2^20 = 657.
+    assert.match(markdown, /\| 0 \| 315\.4 \(measured\) \| 241 Mbps \(computed\) \| 861 \(computed: 971 − 110\) \| 657 Mbps \(computed\) \|/);
+    assert.match(markdown, /\| 100 \| 425\.4 \(computed: 315\.4 \+ 110\) \| 325 Mbps \(computed\) \| 971 \(measured\) \| 741 Mbps \(computed\) \|/);
+    // 1,000 bytes: + 1,010; 1,325.4 × 8 × 100,000 / 2^20 = 1,011.
+    assert.match(markdown, /\| 1,000 \| 1,325\.4 \(computed: 315\.4 \+ 1,010\) \| 1,011 Mbps \(computed\) \| 1,871 \(computed: 971 − 110 \+ 1,010\) \|/);
+
+    // a run that carried a 500-byte cookie: measured there, and its own row
+    const poll = completedRun(withCookie, 'push/short-poll/1KiB/c10/r10/i100ms');
+    poll.config = { ...poll.config, cookieBytes: 500 };
+    const cookieLines = 510 * poll.polls.total;
+    poll.bytes.up = { ...poll.bytes.up, headers: poll.bytes.up.headers + cookieLines, total: poll.bytes.up.total + cookieLines };
+    const carried = renderMarkdown(withCookie);
+    assert.match(carried, /Its requests carried a 500-byte cookie\./);
+    assert.match(carried, /\| 500 \| 825\.4 \(measured\) \|/);
+    assert.match(carried, /\| 0 \| 315\.4 \(computed: 825\.4 − 510\) \|/);
+    assert.match(carried, /\| 100 \| 425\.4 \(computed: 825\.4 − 510 \+ 110\) \|/);
   });
 
   it('takes the Kaazing runs when there are', () => {
@@ -286,5 +322,79 @@ describe('report: files', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('report: the opening', () => {
+  const markdown = renderMarkdown(q3);
+  /** The lines of the block that follows the paragraph starting with `caption`, up to the next blank line. */
+  function tableAfter(text: string, caption: string): string[] {
+    const at = text.indexOf(`\n${caption}`);
+    assert.ok(at !== -1, `no "${caption}"`);
+    const start = text.indexOf('\n\n', at + 1) + 2;
+    return text.slice(start, text.indexOf('\n\n', start)).split('\n');
+  }
+
+  it('opens with the answers; the method, the driver benchmark and the list of runs come last', () => {
+    const level2 = markdown.split('\n').filter((line) => line.startsWith('## '));
+    assert.equal(level2[0], '## Answers');
+    assert.ok(markdown.indexOf('## Answers') < markdown.indexOf('## How to read this report'));
+    assert.ok(markdown.indexOf('## Answers') < markdown.indexOf('## Method'));
+    assert.ok(markdown.indexOf('## Results by scenario') < markdown.indexOf('## Method'));
+    assert.deepEqual(level2.slice(-3), ['## Method', '## Is the driver stronger than the server?', '## Runs']);
+  });
+
+  it('gives each verdict in a short cell and the rest of its evidence as a list under the table', () => {
+    assert.match(
+      markdown,
+      /\| 2 \| The server can push data \(without waiting for the client to ask\) \| \*\*supported\*\* \| The closest of 2 pairs: [^|]*534× [^|]*\| \[rule and details\]\(#the-textbooks-claims\) \|/,
+    );
+    assert.match(markdown, /\| 5 \| [^\n]*\| \[rule and details\]\(#5-the-handshake-recomputed\) \|/);
+    assert.match(
+      markdown,
+      /^- \*\*2\.\*\* Every pair \(computed: short-poll p50 \/ push p50\):\n {2}- `push\/sse\/1KiB\/c10\/r10` p50 0\.165 ms[^\n]*\n {2}- `push\/websocket\/1KiB\/c10\/r10` p50 0\.115 ms[^\n]*767×\.$/m,
+    );
+  });
+
+  it('answers each question with a small table from the results', () => {
+    // bytes per message: push, 10 clients, 1 KiB; q3 has no 16-byte run
+    assert.deepEqual(tableAfter(markdown, '**Bytes per message**').slice(2, 4), [
+      '| short-poll | not measured | 1,403.6 |',
+      '| long-poll | not measured | 1,392.3 |',
+    ]);
+    assert.match(
+      markdown,
+      /16 B: no such run; 1 KiB: push, 10 clients, 10 msg\/s each; short polling every 100 ms\. Details: \[Results by scenario: push\]\(#push\)\./,
+    );
+    // push latency, p50 / p99: loopback only (q3 has no RTT series)
+    assert.ok(tableAfter(markdown, '**Push latency**').includes('| websocket | 0.115 / 0.414 | not measured |'));
+    // connections per client: echo/short-poll made 14 connections for 10 clients
+    assert.ok(tableAfter(markdown, '**TCP connections per client**').includes('| short-poll | 1.00–1.40 | 4 |'));
+    // Kaazing: 315.4 B per poll × 8 × 1,000 / 2^20 = 2.41; 4.3 B per message → 0.0326
+    assert.ok(tableAfter(markdown, '**Kaazing: polling against WebSocket at scale**').includes('| 1,000 | 6.6 | 2.41 | not measured | 0.015 | 0.0326 |'));
+  });
+
+  it('links only to headings the report has', () => {
+    const anchors = new Set(headings(markdown).map((heading) => heading.anchor));
+    const links = [...markdown.matchAll(/\]\(#([^)]+)\)/g)].map((match) => match[1]!);
+    assert.ok(links.length >= 8);
+    for (const anchor of links) assert.ok(anchors.has(anchor), `#${anchor} is no heading`);
+    // the scenario's push, not the RTT section's
+    assert.equal(headings(markdown).find((heading) => heading.anchor === 'push')?.text, 'push');
+    assert.ok(
+      markdown.indexOf('### push') < markdown.indexOf('## Latency against round-trip time') || !markdown.includes('## Latency against round-trip time'),
+    );
+  });
+
+  it('keeps every table cell of the sample report short: a reader need not dig', () => {
+    const sample = JSON.parse(readFileSync(new URL('../reports/sample/results.json', import.meta.url), 'utf8')) as Results;
+    const text = renderMarkdown(sample);
+    const cells = text
+      .split('\n')
+      .filter((line) => line.startsWith('| '))
+      .flatMap((line) => line.slice(2, -2).split(/(?<!\\) \| /));
+    const longest = cells.reduce((long, cell) => (cell.length > long.length ? cell : long), '');
+    assert.ok(longest.length < 300, `a cell of ${longest.length} characters: ${longest.slice(0, 120)}…`);
+    assert.ok(text.indexOf('## Answers') < text.indexOf('## Method') && text.lastIndexOf('\n## ') === text.indexOf('\n## Runs\n'));
   });
 });

@@ -13,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { chromiumMissing, launchChromium } from './chromium.ts';
 import { echoInDemo } from './demo-driver.ts';
 import { capturedHeads, type CapturedHead } from './http-heads.ts';
+import { COOKIE_NAME, cookieValue } from '../clients/http-connection.ts';
 import type { ByteRelay } from './relay.ts';
 
 /** One HTTP exchange as the browser made it: the request (head and body) and the response's head. */
@@ -61,6 +62,12 @@ export interface BrowserDependencies {
   launch?: () => Promise<Browser>;
 }
 
+/** What the measurement is asked to do. */
+export interface BrowserOptions {
+  /** A cookie of this many bytes (name=value, as --cookie-bytes) in the browser's jar for the servers' host; 0 or absent: none. */
+  cookieBytes?: number;
+}
+
 /** Five bytes, as the textbook's "Hello": a frame of 2 + 4 (mask) + 5 bytes going up. */
 export const BROWSER_MESSAGE = 'hello';
 const STEP_TIMEOUT_MS = 15_000;
@@ -107,9 +114,16 @@ function textFrame(bytes: Buffer, from: number, what: string): BrowserFrame {
   return { hex: hex(bytes.subarray(offset, offset + frameBytes)), bytes: frameBytes, headerBytes: header.headerBytes, payloadBytes: header.payloadBytes };
 }
 
+/** The bytes of the value (name=value …) of a request head's Cookie header; 0 when it has none. */
+export function cookieHeaderBytes(head: string): number {
+  const match = /\r\nCookie: ([^\r\n]*)\r\n/i.exec(head);
+  return match === null ? 0 : Buffer.byteLength(match[1]!, 'latin1');
+}
+
 /** The figures, from what the relays of a site kept once the page has echoed BROWSER_MESSAGE on every transport. */
 export function browserBytes(site: Pick<EchoSite, 'relays'>): Omit<BrowserMeasurement, 'name' | 'version' | 'userAgent'> {
   const poll = exchange(findExchange(site.relays['short-poll'], 'GET /messages'));
+  const cookieBytes = cookieHeaderBytes(poll.request);
   const send = exchange(findExchange(site.relays['short-poll'], 'POST /messages'));
   const eventSource = exchange(findExchange(site.relays.sse, 'GET /events'));
   const upgrade = findExchange(site.relays.websocket, 'GET /ws');
@@ -120,6 +134,7 @@ export function browserBytes(site: Pick<EchoSite, 'relays'>): Omit<BrowserMeasur
   }
   return {
     message: BROWSER_MESSAGE,
+    ...(cookieBytes > 0 ? { cookieBytes } : {}),
     pollRequestBytes: poll.requestBytes,
     pollResponseHeaderBytes: poll.responseHeaderBytes,
     websocketFrameBytes: frameDown.headerBytes,
@@ -136,22 +151,32 @@ export function browserBytes(site: Pick<EchoSite, 'relays'>): Omit<BrowserMeasur
  * Runs the demo in Debian's chromium and measures what it sent and got; skipped when chromium
  * is not installed, failed (with the error) when it is and the measurement went wrong.
  */
-export async function measureBrowser({ missing = chromiumMissing, launch = launchChromium }: BrowserDependencies = {}): Promise<BrowserOutcome> {
+export async function measureBrowser(
+  options: BrowserOptions = {},
+  { missing = chromiumMissing, launch = launchChromium }: BrowserDependencies = {},
+): Promise<BrowserOutcome> {
   const absent = missing();
   if (absent !== undefined) return { skipped: absent };
-  return measureWith(launch).catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
+  return measureWith(launch, options.cookieBytes ?? 0).catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
 }
 
-async function measureWith(launch: () => Promise<Browser>): Promise<BrowserMeasurement> {
+async function measureWith(launch: () => Promise<Browser>, cookieBytes: number): Promise<BrowserMeasurement> {
   const site = await startEchoSite({ captureBytes: CAPTURE_BYTES });
   try {
     const browser = await launch();
     try {
-      const page = await browser.newPage();
+      const context = await browser.newContext();
+      // a cookie is the host's, whatever the port: every relay (and the page) is on 127.0.0.1, so every request of the page carries it
+      if (cookieBytes > 0) await context.addCookies([{ name: COOKIE_NAME, value: cookieValue(cookieBytes), domain: '127.0.0.1', path: '/' }]);
+      const page = await context.newPage();
       await page.goto(site.url, { timeout: STEP_TIMEOUT_MS });
       for (const transport of ['short-poll', 'sse', 'websocket']) await echoInDemo(page, transport, BROWSER_MESSAGE, STEP_TIMEOUT_MS);
       const userAgent = await page.evaluate(() => navigator.userAgent);
-      return { name: 'Chromium', version: browser.version(), userAgent, ...browserBytes(site) };
+      const measured = browserBytes(site);
+      if ((measured.cookieBytes ?? 0) !== (cookieBytes > 0 ? Math.max(cookieBytes, COOKIE_NAME.length + 1) : 0)) {
+        throw new Error(`the browser's poll carried a cookie of ${measured.cookieBytes ?? 0} bytes, not the ${cookieBytes} asked for`);
+      }
+      return { name: 'Chromium', version: browser.version(), userAgent, ...measured };
     } finally {
       await browser.close();
     }

@@ -32,8 +32,13 @@ export class ConnectionClosedError extends Error {
   }
 }
 
-/** The name of the cookie the clients send with --cookie-bytes. */
-const COOKIE_NAME = 'session';
+/** The name of the cookie the clients (and the real browser) send with --cookie-bytes. */
+export const COOKIE_NAME = 'session';
+
+/** The cookie's value, so that `session=` and it make `bytes` bytes (name=value) — for a browser's cookie jar. */
+export function cookieValue(bytes: number): string {
+  return 'c'.repeat(Math.max(0, bytes - COOKIE_NAME.length - 1));
+}
 
 /**
  * A `Cookie` header line whose value (name=value) is `bytes` long, or '' for none: the size a
@@ -41,8 +46,7 @@ const COOKIE_NAME = 'session';
  */
 export function cookieLine(bytes: number | undefined): string {
   if (bytes === undefined || bytes <= 0) return '';
-  const valueBytes = Math.max(0, bytes - COOKIE_NAME.length - 1);
-  return `Cookie: ${`${COOKIE_NAME}=${'c'.repeat(valueBytes)}`.slice(0, bytes)}\r\n`;
+  return `Cookie: ${`${COOKIE_NAME}=${cookieValue(bytes)}`.slice(0, bytes)}\r\n`;
 }
 
 /** The request line, Host, the extra header lines (each ending in CRLF) and the body, as one buffer. */

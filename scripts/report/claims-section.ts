@@ -1,4 +1,7 @@
-/** The section on the textbook's claims: a verdict table, then the handshake and a frame worked through. */
+/**
+ * The section on the textbook's claims: how each verdict is decided, then the handshake and a
+ * frame worked through. The verdicts themselves open the report (summary.ts).
+ */
 import type { Results } from '../../bench/result.ts';
 import type { HandshakeSteps } from '../../servers/handshake.ts';
 import { lighterHeadersClaim, oneConnectionClaim, pollingWasteClaim, serverPushClaim } from './claims.ts';
@@ -76,29 +79,15 @@ function framingDetail(results: Results): string {
   return ['### 6. A frame on the wire', intro, ...frames.map(frameDetail)].join('\n\n');
 }
 
-/** The verdict, and, when it uses driver-bound runs, that it rests on them, by name. */
-export function verdictCell(verdict: ClaimVerdict): string {
-  const runs = verdict.driverBoundRuns ?? [];
-  if (runs.length === 0) return bold(verdict.verdict);
-  return (
-    `${bold(verdict.verdict)}, ${bold(`resting on driver-bound figures ${DRIVER_BOUND_MARK}`)} of ${runs.map((id) => code(id)).join(', ')}: ` +
-    'the driver, not the server, was the limit there'
-  );
-}
-
 export function claimsSection(results: Results): string {
   const verdicts = claimVerdicts(results);
-  const summary = table(
-    ['#', 'claim', 'verdict', 'figure from this run'],
-    verdicts.map((verdict, index) => [String(index + 1), verdict.claim, verdictCell(verdict), verdict.figure]),
-  );
-  const rules = verdicts.map((verdict, index) => `${index + 1}. ${verdict.rule}`).join('\n');
+  const rules = verdicts.map((verdict, index) => `${index + 1}. ${bold(verdict.claim)}: ${bold(verdict.verdict)}. ${verdict.rule}`).join('\n');
   return [
     "## The textbook's claims",
-    "Each verdict is computed from this run's figures by the rule below it; the thresholds are constants of `scripts/report/claims.ts`. " +
+    'The verdicts, with the figures that decide them, open the report (Answers). Each is computed from the figures of this run by its rule ' +
+      'below; the thresholds are constants of `scripts/report/claims.ts`. ' +
       `A verdict that uses a driver-bound run (${DRIVER_BOUND_MARK}) says so and names it: its figures there measure the driver ` +
       '(for the handshake and the frame, 5 and 6, the figures are captured bytes, which no load changes).',
-    summary,
     '**How each verdict is decided**:',
     rules,
     handshakeDetail(results),

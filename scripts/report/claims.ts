@@ -46,6 +46,18 @@ function ratioText(ratio: number): string {
   return `${formatSignificant(ratio, 3)}×`;
 }
 
+function percentRange(shares: number[]): string {
+  const low = Math.min(...shares);
+  const high = Math.max(...shares);
+  return low === high ? formatPercent(low) : `${formatPercent(low)}–${formatPercent(high)}`;
+}
+
+function ratioRange(ratios: number[]): string {
+  const low = Math.min(...ratios);
+  const high = Math.max(...ratios);
+  return low === high ? ratioText(low) : `${ratioText(low)}–${ratioText(high)}`;
+}
+
 function range(values: number[], decimals: number): string {
   const low = Math.min(...values);
   const high = Math.max(...values);
@@ -68,16 +80,21 @@ export function oneConnectionClaim(results: Results): ClaimVerdict {
   if (websocket.length === 0 || polling.length === 0) return notMeasured(claim, rule, 'needs a completed WebSocket run and a completed polling run');
   const websocketMax = Math.max(...websocket.map((run) => run.connections.perClient));
   const fewestPolling = polling.reduce((best, run) => (run.connections.perClient < best.connections.perClient ? run : best));
-  const figure = [
-    `TCP connections per client: ${[...POLLING_TRANSPORTS, 'websocket' as const]
+  const figure =
+    `TCP connections per client: WebSocket at most ${formatNumber(websocketMax, 2)}; polling as few as ` +
+    `${formatNumber(fewestPolling.connections.perClient, 2)} (${code(fewestPolling.id)}).`;
+  const evidence = [
+    `TCP connections per client (measured: \`connections.perClient\`): ${[...POLLING_TRANSPORTS, 'websocket' as const]
       .map((transport) => connectionsText([...polling, ...websocket], transport))
       .filter((text) => text !== undefined)
       .join('; ')}.`,
-    `Fewest for polling: ${formatNumber(fewestPolling.connections.perClient, 2)} in ${code(fewestPolling.id)}.`,
-  ].join(' ');
+  ];
   const used = [...polling, ...websocket];
-  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return restingOn({ claim, verdict: 'contradicted', figure, rule }, used);
-  return restingOn({ claim, verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance', figure, rule }, used);
+  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return restingOn({ claim, verdict: 'contradicted', figure, evidence, rule }, used);
+  return restingOn(
+    { claim, verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance', figure, evidence, rule },
+    used,
+  );
 }
 
 export function serverPushClaim(results: Results): ClaimVerdict {
@@ -92,19 +109,21 @@ export function serverPushClaim(results: Results): ClaimVerdict {
     .filter(({ pushed, polled }) => pushed.latencyMs.count > 0 && polled.latencyMs.count > 0);
   if (pairs.length === 0) return notMeasured(claim, rule, 'needs push runs of short-poll and of WebSocket or SSE with the same workload');
   const ratios = pairs.map(({ pushed, polled }) => polled.latencyMs.p50 / pushed.latencyMs.p50);
-  const figure = pairs
-    .map(
-      ({ pushed, polled }, index) =>
-        `${code(pushed.id)} p50 ${formatNumber(pushed.latencyMs.p50, 3)} ms against ${code(polled.id)} p50 ${formatNumber(polled.latencyMs.p50, 3)} ms ` +
-        `(polling every ${polled.config.pollIntervalMs} ms): ${ratioText(ratios[index] ?? 0)}`,
-    )
-    .join('; ');
+  const describe = ({ pushed, polled }: (typeof pairs)[number], index: number): string =>
+    `${code(pushed.id)} p50 ${formatNumber(pushed.latencyMs.p50, 3)} ms against ${code(polled.id)} p50 ${formatNumber(polled.latencyMs.p50, 3)} ms ` +
+    `(polling every ${polled.config.pollIntervalMs} ms): ${ratioText(ratios[index] ?? 0)}`;
   const lowest = Math.min(...ratios);
+  const lowestIndex = ratios.indexOf(lowest);
+  const figure =
+    `The closest of ${pairs.length} pair${pairs.length === 1 ? '' : 's'}: ${describe(pairs[lowestIndex]!, lowestIndex)} ` +
+    '(computed: short-poll p50 / push p50).';
   return restingOn(
     {
       claim,
       verdict: verdictOf([lowest > 1, lowest >= PUSH_LATENCY_RATIO_MIN]),
-      figure: `${figure} (computed: short-poll p50 / push p50).`,
+      figure,
+      evidence: pairs.map((pair, index) => `${describe(pair, index)}.`),
+      evidenceLead: 'Every pair (computed: short-poll p50 / push p50):',
       rule,
     },
     pairs.flatMap(({ pushed, polled }) => [pushed, polled]),
@@ -140,16 +159,18 @@ export function lighterHeadersClaim(results: Results): ClaimVerdict {
     `${code(pair.websocket.id)} ${formatNumber(pair.websocketBytes, 1)} B against ${code(pair.polling.id)} ${formatNumber(pair.pollingBytes, 1)} B ` +
     `(${ratioText(pair.ratio)})`;
   const notLess = measured.filter((pair) => !pair.lessData);
-  const figure =
-    `Headers + framing per message over ${measured.length} pairs; the closest: ${describe(lowest)} (computed: polling / WebSocket). ` +
-    (notLess.length === 0
-      ? 'WebSocket sent fewer bytes per message in total in every pair.'
-      : `WebSocket did not send fewer bytes per message in total in ${notLess.length} pairs (e.g. ${code(notLess[0]?.websocket.id ?? '')}).`);
+  const figure = `Headers + framing per message, the closest of ${measured.length} pairs: ${describe(lowest)} (computed: polling / WebSocket).`;
+  const evidence = [
+    notLess.length === 0
+      ? `WebSocket sent fewer bytes per message in total (${FORMULAS.bytesPerMessage}) in every pair.`
+      : `WebSocket did not send fewer bytes per message in total in ${notLess.length} pairs (e.g. ${code(notLess[0]?.websocket.id ?? '')}).`,
+  ];
   return restingOn(
     {
       claim,
       verdict: verdictOf([lowest.ratio > 1, lowest.ratio >= LIGHTER_HEADERS_RATIO_MIN && notLess.length === 0]),
       figure,
+      evidence,
       rule,
     },
     measured.flatMap(({ websocket, polling }) => [websocket, polling]),
@@ -167,12 +188,15 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
   const tests: boolean[] = [];
   const lines: string[] = [];
   const used: CompletedRun[] = [];
+  const shares: number[] = [];
+  const ratios: number[] = [];
   for (const run of runs) {
     const share = emptyPollShare(run);
     const perMessage = totalBytesPerMessage(run);
     if (share === undefined || perMessage === undefined) continue;
     used.push(run);
     tests.push(share > MOST_POLLS_EMPTY_SHARE);
+    shares.push(share);
     let line = `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty (${formatPercent(share)}), ${formatNumber(perMessage, 1)} B per delivered message`;
     const websocket = sameWorkload(results, run, 'websocket');
     const websocketPerMessage = websocket === undefined ? undefined : totalBytesPerMessage(websocket);
@@ -180,6 +204,7 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
       const ratio = perMessage / websocketPerMessage;
       used.push(websocket);
       tests.push(ratio >= POLLING_WASTE_RATIO_MIN);
+      ratios.push(ratio);
       line += `, ${ratioText(ratio)} the ${formatNumber(websocketPerMessage, 1)} B of ${code(websocket.id)}`;
     }
     lines.push(line);
@@ -187,11 +212,20 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
   if (tests.length === 0) return notMeasured(claim, rule, 'needs a short-poll push or broadcast run that delivered messages');
   const idle = completedRuns(results, { scenario: 'idle', transports: ['short-poll'] }).filter((run) => run.polls.total > 0);
   const idleLines = idle.map((run) => `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty with nothing to deliver`);
+  const mostEmpty = shares.filter((share) => share > MOST_POLLS_EMPTY_SHARE).length;
+  const wasteful = ratios.filter((ratio) => ratio >= POLLING_WASTE_RATIO_MIN).length;
+  const figure =
+    `Polls empty: ${mostEmpty} of ${shares.length} runs over ${formatPercent(MOST_POLLS_EMPTY_SHARE, 0)} (${percentRange(shares)}); ` +
+    (ratios.length === 0
+      ? 'no WebSocket run of the same work to compare bytes with.'
+      : `bytes per delivered message: ${wasteful} of ${ratios.length} at least ${POLLING_WASTE_RATIO_MIN}× WebSocket's (${ratioRange(ratios)}).`);
   return restingOn(
     {
       claim,
       verdict: verdictOf(tests),
-      figure: `${[...lines, ...idleLines].join('; ')} (computed: total bytes up + down / messages received).`,
+      figure,
+      evidence: [...lines, ...idleLines].map((line) => `${line}.`),
+      evidenceLead: `Every short-poll run with news to deliver, and the idle ones (computed: ${FORMULAS.emptyPolls}; bytes up + down / messages received):`,
       rule,
     },
     [...used, ...idle],

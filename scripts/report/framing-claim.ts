@@ -84,8 +84,11 @@ export function framingClaim(results: Results): FramingClaim {
     };
   }
   const figure =
-    `The first frame the server sent (${code(sample.sample.runId)}) is an RFC 6455 ${opcodeName(first.header.opcode)} frame: ` +
-    `${first.header.headerBytes} bytes of header for ${first.header.payloadBytes} bytes of payload, where hixie-76 ` +
-    `(the obsolete draft-hixie-thewebsocketprotocol-76 the textbook shows) would have spent ${HIXIE_FRAMING_BYTES}.`;
-  return { verdict: restingOn({ claim, verdict: 'contradicted', figure, rule }, used), frames };
+    `The first frame the server sent is an RFC 6455 ${opcodeName(first.header.opcode)} frame: ${first.header.headerBytes} bytes of header ` +
+    `for ${first.header.payloadBytes} bytes of payload; hixie-76 would have spent ${HIXIE_FRAMING_BYTES}.`;
+  const evidence = [
+    `The frame is the first after the 101 response in the capture of ${code(sample.sample.runId)} (measured).`,
+    'hixie-76 is draft-hixie-thewebsocketprotocol-76, the obsolete draft the textbook shows.',
+  ];
+  return { verdict: restingOn({ claim, verdict: 'contradicted', figure, evidence, rule }, used), frames };
 }

@@ -59,7 +59,10 @@ export function handshakeClaim(results: Results): HandshakeClaim {
       {
         claim: `The handshake example: key ${code(TEXTBOOK_KEY)} gives Sec-WebSocket-Accept ${code(TEXTBOOK_ACCEPT)}`,
         verdict,
-        figure: `Recomputed (computed: base64(SHA-1(key + GUID))): ${code(textbook.accept)}, ${textbookHolds ? 'as the textbook says' : 'NOT what the textbook says'}; ${liveText}.`,
+        figure:
+          `Recomputed: ${code(textbook.accept)}, ${textbookHolds ? 'as the textbook says' : 'NOT what the textbook says'}; ` +
+          (typeof live === 'string' ? 'the live check was not made.' : `the live upgrade's ${live.matches ? 'matches' : 'does NOT match'}.`),
+        evidence: [`Recomputed (computed: base64(SHA-1(key + GUID))): ${code(textbook.accept)}.`, `${liveText.charAt(0).toUpperCase()}${liveText.slice(1)}.`],
         rule:
           "Supported when the recomputed accept value equals the textbook's and the one the server sent in this run's captured upgrade; " +
           `with no captured upgrade, "${LIVE_NOT_MADE}" at best; contradicted when either differs.`,

@@ -28,6 +28,14 @@ const KAAZING_POLL_INTERVAL_MS = 1000;
 const NOT_MEASURED = 'not measured in this run';
 const MBPS_DIGITS = 3;
 
+/** Cookie sizes (name=value, bytes) the section sets the polls at: none, a small session id, a site's usual load. */
+const COOKIE_SIZES = [0, 100, 1000] as const;
+/** What a cookie of n bytes adds to a request: the line `Cookie: ` + n + CRLF. */
+const COOKIE_LINE_EXTRA_BYTES = 'Cookie: \r\n'.length;
+export const COOKIE_LINE_FORMULA = `\`Cookie: \` + n + CRLF = n + ${COOKIE_LINE_EXTRA_BYTES} bytes`;
+/** The client count the cookie table gives bandwidth for: Kaazing's largest. */
+const COOKIE_TABLE_CLIENTS = KAAZING_ROWS[KAAZING_ROWS.length - 1]!.clients;
+
 interface Chosen {
   run: CompletedRun;
   /** Whether it is the Kaazing case; if not, the report says that it fell back on another run. */
@@ -79,12 +87,77 @@ function computedCell(bytes: number, clients: number): string {
   return `${formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS)} Mbps (computed: ${bytesText(bytes)} × 8 × ${formatInteger(clients)} / 2^20)`;
 }
 
+/** Bytes the Cookie line of a cookie of n bytes (name=value) adds to a request (0: no line). */
+export function cookieLineBytes(cookieBytes: number): number {
+  return cookieBytes > 0 ? cookieBytes + COOKIE_LINE_EXTRA_BYTES : 0;
+}
+
+/** A per-poll figure as measured with a cookie of `carried` bytes, and the cookie that was. */
+interface PollFigure {
+  bytes: number;
+  carried: number;
+}
+
+/** The header bytes per poll with a cookie of n bytes: measured when the poll carried that cookie, else computed from the measured figure. */
+function pollWithCookie(figure: PollFigure, cookieBytes: number): { bytes: number; text: string } {
+  const bytes = figure.bytes - cookieLineBytes(figure.carried) + cookieLineBytes(cookieBytes);
+  if (cookieBytes === figure.carried) return { bytes, text: `${bytesText(figure.bytes)} (measured)` };
+  const less = figure.carried > 0 ? ` − ${formatInteger(cookieLineBytes(figure.carried))}` : '';
+  const more = cookieBytes > 0 ? ` + ${formatInteger(cookieLineBytes(cookieBytes))}` : '';
+  return { bytes, text: `${bytesText(bytes)} (computed: ${bytesText(figure.bytes)}${less}${more})` };
+}
+
+function mbpsText(bytes: number, clients: number): string {
+  return `${formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS)} Mbps`;
+}
+
+/** Per poll and at Kaazing's largest count, with no cookie, a small and a large one (and the ones the polls carried). */
+function cookieTable(thisRun: PollFigure | undefined, browser: PollFigure | undefined): string {
+  const sizes = [...new Set([...COOKIE_SIZES, thisRun?.carried ?? 0, browser?.carried ?? 0])].sort((a, b) => a - b);
+  const cells = (figure: PollFigure | undefined, cookieBytes: number): string[] => {
+    if (figure === undefined) return [NOT_MEASURED, NOT_MEASURED];
+    const poll = pollWithCookie(figure, cookieBytes);
+    return [poll.text, `${mbpsText(poll.bytes, COOKIE_TABLE_CLIENTS)} (computed)`];
+  };
+  return table(
+    [
+      'cookie (B, name=value)',
+      'this run: per poll (B)',
+      `this run: ${formatInteger(COOKIE_TABLE_CLIENTS)} clients`,
+      'real browser: per poll (B)',
+      `real browser: ${formatInteger(COOKIE_TABLE_CLIENTS)} clients`,
+    ],
+    sizes.map((cookieBytes) => [formatInteger(cookieBytes), ...cells(thisRun, cookieBytes), ...cells(browser, cookieBytes)]),
+    ['right', 'right', 'right', 'right', 'right'],
+  );
+}
+
+function cookieNote(results: Results, pollChoice: Chosen | undefined): string {
+  const browser = browserFigures(results);
+  const carried = [
+    pollChoice === undefined ? undefined : `this run's polls ${carriedText(pollChoice.run.config.cookieBytes ?? 0)}`,
+    browser === undefined ? undefined : `the browser's ${carriedText(browser.cookieBytes ?? 0)}`,
+  ].filter((text) => text !== undefined);
+  return (
+    `**With a cookie**: the ${KAAZING_POLL_BYTES} bytes of the article include a cookie; a real site's polls carry its cookies on every request. ` +
+    `A cookie of n bytes (name=value) adds the line ${COOKIE_LINE_FORMULA} to each poll request (computed), so the header bytes per poll with ` +
+    `n bytes of cookie are computed from the measured ones: measured − the cookie line the poll carried + the line of n. Bandwidth for ` +
+    `${formatInteger(COOKIE_TABLE_CLIENTS)} clients polling once a second (computed: bytes × 8 × ${formatInteger(COOKIE_TABLE_CLIENTS)} / 2^20).` +
+    (carried.length === 0 ? '' : ` Measured: ${carried.join(', ')} (--cookie-bytes).`)
+  );
+}
+
+function carriedText(cookieBytes: number): string {
+  return cookieBytes > 0 ? `carried a ${formatInteger(cookieBytes)}-byte cookie` : 'carried no cookie';
+}
+
 function choiceNote(chosen: Chosen | undefined, what: string, kaazingCase: string): string {
   if (chosen === undefined) return `${what}: ${NOT_MEASURED} (no such run).`;
   const fallback = chosen.kaazing ? '' : ` No run matched the Kaazing case (${kaazingCase}), so this is the one with the most clients.`;
   const bound = isDriverBound(chosen.run) ? ` ${bold(`It was ${boundText(chosen.run)}.`)}` : '';
   const short = shortfallText(chosen.run);
-  return `${what}: from ${runLabel(chosen.run)}.${fallback}${bound}${short === undefined ? '' : ` ${bold(`It ${short}.`)}`}`;
+  const cookie = (chosen.run.config.cookieBytes ?? 0) > 0 ? ` Its requests carried a ${formatInteger(chosen.run.config.cookieBytes ?? 0)}-byte cookie.` : '';
+  return `${what}: from ${runLabel(chosen.run)}.${fallback}${cookie}${bound}${short === undefined ? '' : ` ${bold(`It ${short}.`)}`}`;
 }
 
 /** A "this run" cell: the figure, marked when its run was driver-bound, and a note when the run delivered short of what it asked. */
@@ -197,9 +270,50 @@ export function kaazingSection(results: Results): string {
     ].join(' '),
     '**HTTP polling**, one poll per client per second:',
     bandwidthTable((row) => row.pollingMbps, pollBytes, browserPoll),
+    cookieNote(results, pollChoice),
+    cookieTable(
+      pollBytes === undefined || pollChoice === undefined ? undefined : { bytes: pollBytes, carried: pollChoice.run.config.cookieBytes ?? 0 },
+      browserPoll === undefined || browser === undefined ? undefined : { bytes: browserPoll, carried: browser.cookieBytes ?? 0 },
+    ),
     '**WebSocket**, one message per client per second:',
     bandwidthTable((row) => row.websocketMbps, frameBytes, browser?.websocketFrameBytes),
     '**Measured** for the client counts this run had (short-poll and WebSocket push runs, payload included):',
     measuredBandwidthTable(results),
+  ].join('\n\n');
+}
+
+/** Kaazing's rows in brief, for the report's opening: polling and WebSocket at their client counts, quoted and computed. */
+export function kaazingSummary(results: Results): string {
+  const pollChoice = kaazingPollRun(results);
+  const frameChoice = kaazingWebSocketRun(results);
+  const browser = browserFigures(results);
+  const pollBytes = pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run);
+  const frameBytes = frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run);
+  const browserPoll = browser === undefined ? undefined : browserPollBytes(browser);
+  const cell = (bytes: number | undefined, clients: number, run?: CompletedRun): string => {
+    if (bytes === undefined) return 'not measured';
+    const text = formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS);
+    if (run === undefined) return text;
+    return markDriverBound(run, shortfallText(run) === undefined ? text : `${text} (${bold('delivered short')})`);
+  };
+  const tableText = table(
+    ['clients', 'polling: quoted', 'polling: this run', 'polling: real browser', 'WebSocket: quoted', 'WebSocket: this run'],
+    KAAZING_ROWS.map((row) => [
+      formatInteger(row.clients),
+      row.pollingMbps,
+      cell(pollBytes, row.clients, pollChoice?.run),
+      cell(browserPoll, row.clients),
+      row.websocketMbps,
+      cell(frameBytes, row.clients, frameChoice?.run),
+    ]),
+    ['right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const bytes = (value: number | undefined): string => (value === undefined ? 'not measured' : `${bytesText(value)} B`);
+  return [
+    tableText,
+    `Mbps (2^20 bit/s) for clients each polling, or each receiving one WebSocket message, once a second: quoted from Lubbers and Greco (2010) ` +
+      `(${KAAZING_POLL_BYTES} B per poll, ${KAAZING_FRAME_BYTES} B per frame), computed from this run's ${bytes(pollBytes)} per poll and ` +
+      `${bytes(frameBytes)} per message${browserPoll === undefined ? '' : `, and the real browser's ${bytes(browserPoll)} per poll`}: ` +
+      'bytes × 8 × clients / 2^20.',
   ].join('\n\n');
 }

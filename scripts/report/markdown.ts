@@ -38,3 +38,39 @@ export function image(alt: string, href: string): string {
 export function bullets(items: string[]): string {
   return items.map((item) => `- ${item}`).join('\n');
 }
+
+/** A heading of a markdown document and the anchor GitHub gives it. */
+export interface Heading {
+  level: number;
+  text: string;
+  anchor: string;
+}
+
+/**
+ * The headings of `markdown` (ATX, outside code fences) with their anchors as GitHub makes them:
+ * lower case, punctuation dropped, each space a hyphen; a repeated anchor gets -1, -2, … in order.
+ */
+export function headings(markdown: string): Heading[] {
+  const seen = new Map<string, number>();
+  const found: Heading[] = [];
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const match = fenced ? null : /^(#{1,6}) (.+?)\s*$/.exec(line);
+    if (match === null) continue;
+    const text = match[2]!;
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
+    const count = seen.get(slug) ?? 0;
+    seen.set(slug, count + 1);
+    found.push({ level: match[1]!.length, text, anchor: count === 0 ? slug : `${slug}-${count}` });
+  }
+  return found;
+}
+
+/** A link within the document. */
+export function link(text: string, anchor: string): string {
+  return `[${text.replace(/[[\]\\]/g, '\\$&')}](#${anchor})`;
+}

@@ -129,6 +129,22 @@ export function methodSection(results: Results): string {
     ...(['echo', 'push', 'broadcast', 'idle'] as const).map((scenario) => `**Latency in ${scenario}**: ${LATENCY_MEANING[scenario]}.`),
     "**Server CPU and memory**: the server process's CPU time (user + system) and its peak resident memory over the run, as the server reported them.",
   ]);
+  return [
+    '## Method',
+    '### Setting',
+    setting,
+    '### What is measured',
+    measured,
+    '### Which side was the limit',
+    boundRules(),
+    `Bounds ${boundCounts(results)}`,
+  ].join('\n\n');
+}
+
+export const RUNS_TITLE = '## Runs';
+
+/** The list of runs, the report's last section: each run as configured, with its bound and both sides' loads. */
+export function runListSection(results: Results): string {
   const runs = SCENARIOS.flatMap((scenario) => runsOf(results, scenario)).map((run) => [
     runLabel(run),
     String(run.config.clients),
@@ -142,15 +158,7 @@ export function methodSection(results: Results): string {
     run.state === 'completed' ? windowLoads(run) : '-',
   ]);
   return [
-    '## Method',
-    '### Setting',
-    setting,
-    '### What is measured',
-    measured,
-    '### Which side was the limit',
-    boundRules(),
-    `Bounds ${boundCounts(results)}`,
-    '### Runs',
+    RUNS_TITLE,
     "Each run as it was configured (from its `config`), scenario by scenario, with its bound, why, and both sides' loads over the measured " +
       "window (measured: CPU in cores, and the share of the window each event loop was busy; the driver's is its busiest thread's).",
     table(['run', 'clients', 'payload (B)', 'warm-up (s)', 'window (s)', 'parameters', 'engine', 'bound', 'why', 'loads over the window'], runs, [

@@ -9,8 +9,9 @@ import { chartSpecs, type ChartSpec } from './chart-specs.ts';
 import { claimsSection } from './claims-section.ts';
 import { kaazingSection } from './kaazing.ts';
 import { renderGoComparison } from './go-comparison-section.ts';
-import { bold, bullets, code, image } from './markdown.ts';
-import { methodSection } from './method.ts';
+import { bold, bullets, code, headings, image } from './markdown.ts';
+import { methodSection, runListSection } from './method.ts';
+import { ANSWERS_TITLE, answersSection, sectionFinder } from './summary.ts';
 import { driverSection } from './driver-section.ts';
 import { DELIVERED_SHORT_SHARE, DRIVER_BOUND_MARK, DRIVER_BOUND_NOTE, isDriverBound, shortfallText } from './run-bound.ts';
 import { formatPercent } from './format.ts';
@@ -98,17 +99,22 @@ function scenarioSection(results: Results, scenario: ScenarioName, charts: Chart
   return [`### ${scenario}`, SCENARIO_INTRO[scenario], tableText, ...images].join('\n\n');
 }
 
+/**
+ * The report, in the order a reader wants it: the title and what must not be missed, the answers
+ * (verdicts and a table per question, linking to their sections), how to read the rest, the
+ * sections with results, and at the end the method, the driver benchmark and the list of runs.
+ */
 export function renderMarkdown(results: Results, options: ReportOptions = {}): string {
   const chartsDir = options.chartsDir ?? DEFAULT_CHARTS_DIR;
   const charts = chartSpecs(results);
   const scenarios = SCENARIOS.map((scenario) => scenarioSection(results, scenario, charts, chartsDir)).filter((text) => text !== undefined);
-  return `${[
+  const opening = [
     '# wirecost: what real-time transports cost on the wire',
     `Results of ${code(results.environment.command)}, started ${results.environment.startedAt}: ${results.runs.length} runs.`,
     ...alerts(results),
+  ];
+  const sections = [
     HOW_TO_READ,
-    methodSection(results),
-    driverSection(results),
     '## Results by scenario',
     ...scenarios,
     ...[rttSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter((section) => section !== undefined),
@@ -116,7 +122,14 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     kaazingSection(results),
     ...[microSectionOf(results)].filter((section) => section !== undefined),
     renderGoComparison(results),
-  ].join('\n\n')}\n`;
+    methodSection(results),
+    driverSection(results),
+    runListSection(results),
+  ];
+  // the answers link to the sections: their anchors, as the whole document will have them (the opening adds only its own)
+  const anchors = headings([...opening, ANSWERS_TITLE, ...sections].join('\n\n'));
+  const answers = answersSection(results, sectionFinder(anchors));
+  return `${[...opening, answers, ...sections].join('\n\n')}\n`;
 }
 
 /** The whole report. Deterministic: the same results give the same markdown and the same SVG. */

@@ -14,8 +14,12 @@ export interface ClaimVerdict {
   /** The claim as the textbook makes it. */
   claim: string;
   verdict: Verdict;
-  /** The figures of this run that decide it (markdown). */
+  /** The comparison of this run's figures that decides it, short enough for a table cell (markdown). */
   figure: string;
+  /** The rest of the figures it rests on, one item each, for a list under the table (markdown). */
+  evidence?: string[];
+  /** What the items of `evidence` have in common (the formula of their figures), said once before them. */
+  evidenceLead?: string;
   /** How the figures decide it, thresholds included (markdown). */
   rule: string;
   /** The runs the verdict uses that were driver-bound: it rests on figures of the driver, not the server. */
