@@ -1,8 +1,8 @@
 /**
  * One keep-alive HTTP/1.1 connection of a driver client, on a raw socket: one request at a time
- * (its owner queues the others, see http-session.ts), each written as one buffer, and responses are parsed by the same parser the
- * byte accountant uses (wire/http1.ts). Made for load: no per-request objects beyond the
- * request itself, no streams, no header objects unless asked for.
+ * (its owner queues the others, see http-session.ts), each written as one buffer, and responses
+ * parsed by the same parser the byte accountant uses (wire/http1.ts). Made for load: no
+ * per-request objects beyond the request itself, no streams, no header objects unless asked for.
  *
  * A connection the server closes (or that fails) is opened again for the next request, as a
  * browser's or Node's agent does; the request that was in flight on it fails.
@@ -160,7 +160,9 @@ export class HttpConnection implements HttpSide {
     socket.on('data', (chunk: Buffer) => {
       if (this.parser === parser) parser.feed(chunk, () => this.parser !== parser);
     });
-    socket.on('error', () => {}); // 'close' follows and fails what was in flight
+    // 'close' follows an error and fails what was in flight with it (ECONNREFUSED, EMFILE: the run's errors name the cause)
+    let failure: Error | undefined;
+    socket.on('error', (error: Error) => (failure ??= error));
     socket.once('close', () => {
       this.open.delete(socket);
       if (this.socket !== socket) return;
@@ -170,7 +172,7 @@ export class HttpConnection implements HttpSide {
       if (request === undefined) return;
       this.inFlight = undefined;
       if (this.untilClose && this.status >= 200) request.handler.onEnd(this.status);
-      else request.handler.onError(new ConnectionClosedError('the connection closed before the response was complete'));
+      else request.handler.onError(failure ?? new ConnectionClosedError('the connection closed before the response was complete'));
       this.untilClose = false;
       if (!this.closed && this.inFlight === undefined) this.idle();
     });
