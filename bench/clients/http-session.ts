@@ -55,7 +55,7 @@ export class HttpSession {
   private readonly hostHeader: string;
   /** The Cookie line every request carries ('' for none). */
   private readonly cookie: string;
-  /** Aborts the sessions's waits (a pause between polls) when the client closes. */
+  /** Aborts the session's waits (a pause between polls) when the client closes. */
   private readonly aborter = new AbortController();
 
   /**
