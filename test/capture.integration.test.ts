@@ -15,6 +15,9 @@ import { ServerProcess } from '../bench/server-process.ts';
 import { Capture, payloadBytes, tcpdumpAvailable } from './pcap.ts';
 import type { ByteSplit } from '../bench/wire.ts';
 
+/** Each test's limit: a run that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 60_000;
+
 const CASES: { transport: TransportName; scenario: ScenarioName; engine?: RunConfig['engine'] }[] = [
   { transport: 'short-poll', scenario: 'echo', engine: 'autocannon' },
   { transport: 'short-poll', scenario: 'push' },
@@ -38,41 +41,45 @@ describe('byte totals against a tcpdump capture', () => {
   });
 
   for (const { transport, scenario, engine } of CASES) {
-    it(`${scenario} over ${transport}${engine === undefined ? '' : ` (${engine})`}: equal to the byte`, { skip: missing }, async () => {
-      const server = await ServerProcess.start(transport);
-      const file = path.join(dir, `${transport}-${scenario}.pcap`);
-      const capture = await Capture.start(server.port, file);
-      try {
-        const config: RunConfig = {
-          ...RUN_DEFAULTS,
-          scenario,
-          transport,
-          clients: 3,
-          payloadBytes: 300,
-          warmupSeconds: 0.2,
-          durationSeconds: 0.6,
-          pushRatePerSecond: 20,
-          pollIntervalMs: 50,
-          engine: engine ?? 'wirecost',
-          target: targetFor(transport, server.port),
-        };
-        const result = await runScenario(config, { serverCommand: [], localAddresses: [], emit: () => {} });
-        assert.equal(result.state, 'completed', result.state === 'failed' ? result.error : '');
-        if (result.state !== 'completed') return;
-        await new Promise((resolve) => setTimeout(resolve, 300)); // the last segments reach the capture
-        assert.equal(await capture.stop(), 0, 'tcpdump dropped packets: its count would be short');
-        const captured = payloadBytes(file, server.port);
-        assert.ok(captured.segments > 0);
-        assert.equal(result.messages.lost, 0);
-        assert.deepEqual({ up: result.bytes.up.total, down: result.bytes.down.total }, { up: captured.up, down: captured.down });
-        for (const direction of ['up', 'down'] as const) {
-          const split: ByteSplit = result.bytes[direction];
-          assert.equal(split.total, split.payload + split.headers + split.framing + split.setup);
+    it(
+      `${scenario} over ${transport}${engine === undefined ? '' : ` (${engine})`}: equal to the byte`,
+      { skip: missing, timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const server = await ServerProcess.start(transport);
+        const file = path.join(dir, `${transport}-${scenario}.pcap`);
+        const capture = await Capture.start(server.port, file);
+        try {
+          const config: RunConfig = {
+            ...RUN_DEFAULTS,
+            scenario,
+            transport,
+            clients: 3,
+            payloadBytes: 300,
+            warmupSeconds: 0.2,
+            durationSeconds: 0.6,
+            pushRatePerSecond: 20,
+            pollIntervalMs: 50,
+            engine: engine ?? 'wirecost',
+            target: targetFor(transport, server.port),
+          };
+          const result = await runScenario(config, { serverCommand: [], localAddresses: [], emit: () => {} });
+          assert.equal(result.state, 'completed', result.state === 'failed' ? result.error : '');
+          if (result.state !== 'completed') return;
+          await new Promise((resolve) => setTimeout(resolve, 300)); // the last segments reach the capture
+          assert.equal(await capture.stop(), 0, 'tcpdump dropped packets: its count would be short');
+          const captured = payloadBytes(file, server.port);
+          assert.ok(captured.segments > 0);
+          assert.equal(result.messages.lost, 0);
+          assert.deepEqual({ up: result.bytes.up.total, down: result.bytes.down.total }, { up: captured.up, down: captured.down });
+          for (const direction of ['up', 'down'] as const) {
+            const split: ByteSplit = result.bytes[direction];
+            assert.equal(split.total, split.payload + split.headers + split.framing + split.setup);
+          }
+        } finally {
+          await capture.stop().catch(() => undefined);
+          await server.stop();
         }
-      } finally {
-        await capture.stop().catch(() => undefined);
-        await server.stop();
-      }
-    });
+      },
+    );
   }
 });

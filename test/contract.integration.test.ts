@@ -8,11 +8,14 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import { ECHO_PREFIX, TRANSPORTS, decodeServerEvent, echoReply, type TransportName } from '../servers/contract.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from '../servers/tcp-framing.ts';
-import { connectedClient, withServer, delay } from './helpers.ts';
+import { connectedClient, withServer, delay, waitFor } from './helpers.ts';
 import type { ServerProcess } from '../bench/server-process.ts';
 
 const MAX = 1024; // a small --max-message-bytes keeps the over-limit cases quick
 const SERVER_ARGS = ['--max-message-bytes', String(MAX), '--long-poll-timeout-ms', '2000'];
+
+/** Each test's limit: a hung server or client fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 30_000;
 
 const MESSAGES = ['hello', 'héllo wörld – 你好 🚀', '', 'x'.repeat(MAX), 'é'.repeat(MAX / 2)];
 
@@ -37,8 +40,11 @@ async function sendOversized(transport: TransportName, server: ServerProcess): P
     });
     socket.write(encodeTcpFrame(oversized));
     socket.write(encodeTcpFrame('after')); // the same connection goes on
-    while (frames.length < 2) await delay(10);
-    socket.destroy();
+    try {
+      await waitFor(() => frames.length >= 2, { what: 'the error frame and the echo after it' });
+    } finally {
+      socket.destroy();
+    }
     return frames.join('\n');
   }
   const base = `http://127.0.0.1:${server.port}`;
@@ -49,7 +55,7 @@ async function sendOversized(transport: TransportName, server: ServerProcess): P
 
 for (const transport of TRANSPORTS) {
   describe(`contract: ${transport}`, () => {
-    it('echoes "Received:  " + m exactly: ASCII, multi-byte UTF-8, empty, the maximum size', async () => {
+    it('echoes "Received:  " + m exactly: ASCII, multi-byte UTF-8, empty, the maximum size', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, SERVER_ARGS, async (server) => {
         const recording = await connectedClient(transport, server);
         for (const message of MESSAGES) await recording.client.send(message);
@@ -63,7 +69,7 @@ for (const transport of TRANSPORTS) {
       });
     });
 
-    it('refuses a message over the maximum and keeps serving', async () => {
+    it('refuses a message over the maximum and keeps serving', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, SERVER_ARGS, async (server) => {
         const answer = await sendOversized(transport, server);
         if (transport === 'websocket') assert.equal(answer, 'close 1009');
@@ -79,7 +85,7 @@ for (const transport of TRANSPORTS) {
       });
     });
 
-    it('pushes every message in order, with sequence numbers and send times', async () => {
+    it('pushes every message in order, with sequence numbers and send times', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, SERVER_ARGS, async (server) => {
         const recording = await connectedClient(transport, server);
         const count = 40;
@@ -101,7 +107,7 @@ for (const transport of TRANSPORTS) {
       });
     });
 
-    it('never gives one client the echo of another', async () => {
+    it('never gives one client the echo of another', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, SERVER_ARGS, async (server) => {
         const alice = await connectedClient(transport, server);
         const bob = await connectedClient(transport, server);
@@ -120,11 +126,11 @@ for (const transport of TRANSPORTS) {
       });
     });
 
-    it('broadcasts one event to every client, from a client or from the server', async () => {
+    it('broadcasts one event to every client, from a client or from the server', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, SERVER_ARGS, async (server) => {
         const clients = await Promise.all([1, 2, 3].map(() => connectedClient(transport, server)));
         // a TCP client is connected once its handshake is done, a moment before the server's accept runs
-        while ((await server.stats()).clients < 3) await delay(10);
+        await waitFor(async () => (await server.stats()).clients >= 3, { what: 'the server to count 3 clients' });
         await clients[0]!.client.requestBroadcast({ sizeBytes: 32 });
         await clients[0]!.waitFor(1);
         assert.equal(await server.broadcast(32), 3);
@@ -142,7 +148,7 @@ for (const transport of TRANSPORTS) {
       });
     });
 
-    it('stops gracefully on SIGTERM with clients connected (exit code 0)', async () => {
+    it('stops gracefully on SIGTERM with clients connected (exit code 0)', { timeout: TEST_TIMEOUT_MS }, async () => {
       const server = await (await import('../bench/server-process.ts')).ServerProcess.start(transport, { args: SERVER_ARGS });
       const recording = await connectedClient(transport, server);
       await delay(100); // a long poll is held, a stream is open

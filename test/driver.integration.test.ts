@@ -11,6 +11,9 @@ import { SCENARIOS, type CompletedRun, type RunConfig, type RunResult } from '..
 import { emptyWireBytes, addWireBytes, type WireBytes } from '../bench/wire.ts';
 import { clientOptions, withServer, RecordingClient } from './helpers.ts';
 
+/** Each test's limit: a run that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 60_000;
+
 function completed(result: RunResult): CompletedRun {
   assert.equal(result.state, 'completed', result.state === 'failed' ? result.error : '');
   return result as CompletedRun;
@@ -39,7 +42,7 @@ describe('known answers', () => {
     [126, 8, 4],
     [65_536, 14, 10],
   ] as const) {
-    it(`a ${size}-byte WebSocket message costs ${upHeader} bytes of framing up; its reply ${downHeader} down`, async () => {
+    it(`a ${size}-byte WebSocket message costs ${upHeader} bytes of framing up; its reply ${downHeader} down`, { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer('websocket', [], async (server) => {
         const client = createClient('websocket', clientOptions(server));
         const recording = new RecordingClient(client);
@@ -57,7 +60,7 @@ describe('known answers', () => {
     });
   }
 
-  it("a short-poll round trip's header bytes equal the heads of the raw request and response", async () => {
+  it("a short-poll round trip's header bytes equal the heads of the raw request and response", { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('short-poll', [], async (server) => {
       const client = createClient('short-poll', clientOptions(server, { pollIntervalMs: 60_000, captureBytes: 1 << 16 }));
       await client.connect(); // registers and polls once (empty)
@@ -83,7 +86,7 @@ describe('known answers', () => {
 });
 
 describe('delivery accounting', () => {
-  it('catches a server that drops, duplicates and reorders', async () => {
+  it('catches a server that drops, duplicates and reorders', { timeout: TEST_TIMEOUT_MS }, async () => {
     // A faulty WebSocket server: asked for 8 pushes, it sends 1 2 2 4 3 6 8 (5 and 7 never).
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     wss.on('connection', (ws) => {
@@ -123,7 +126,7 @@ describe('delivery accounting', () => {
 describe('every scenario on every transport', () => {
   for (const transport of TRANSPORTS) {
     for (const scenario of SCENARIOS) {
-      it(`${scenario} over ${transport}`, async () => {
+      it(`${scenario} over ${transport}`, { timeout: TEST_TIMEOUT_MS }, async () => {
         const config: RunConfig = {
           ...RUN_DEFAULTS,
           scenario,
@@ -156,7 +159,7 @@ describe('every scenario on every transport', () => {
     }
   }
 
-  it('spreads clients over worker threads and merges their results exactly', async () => {
+  it('spreads clients over worker threads and merges their results exactly', { timeout: TEST_TIMEOUT_MS }, async () => {
     const config: RunConfig = {
       ...RUN_DEFAULTS,
       scenario: 'push',
@@ -177,7 +180,7 @@ describe('every scenario on every transport', () => {
 });
 
 describe('real networks and scale, briefly', () => {
-  it('runs push through the relay at RTT 20 ms: WebSocket delivers in about half a round trip', async () => {
+  it('runs push through the relay at RTT 20 ms: WebSocket delivers in about half a round trip', { timeout: TEST_TIMEOUT_MS }, async () => {
     const config: RunConfig = {
       ...RUN_DEFAULTS,
       scenario: 'push',
@@ -198,7 +201,7 @@ describe('real networks and scale, briefly', () => {
     assert.ok(run.latencyMs.p50 >= 10, `p50 ${run.latencyMs.p50} ms`);
   });
 
-  it('holds 1,000 WebSocket clients, each pushed a message a second', async () => {
+  it('holds 1,000 WebSocket clients, each pushed a message a second', { timeout: TEST_TIMEOUT_MS }, async () => {
     const config: RunConfig = {
       ...RUN_DEFAULTS,
       scenario: 'push',

@@ -115,3 +115,20 @@ export function runCommand(
     });
   });
 }
+
+/**
+ * Polls `predicate` every `everyMs` until it holds; throws, naming `what`, once `timeoutMs` has
+ * passed without it. Every wait in the tests has a deadline: a condition that never comes fails
+ * the test instead of hanging the suite.
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  { timeoutMs = 5_000, what, everyMs = 10 }: { timeoutMs?: number; what: string; everyMs?: number },
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (performance.now() >= deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await delay(everyMs);
+  }
+}

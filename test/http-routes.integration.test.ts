@@ -6,6 +6,9 @@ import type { TransportName } from '../servers/contract.ts';
 import { withServer, delay } from './helpers.ts';
 import type { ServerProcess } from '../bench/server-process.ts';
 
+/** Each test's limit: a run that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 30_000;
+
 const HTTP_TRANSPORTS: TransportName[] = ['short-poll', 'long-poll', 'sse'];
 
 interface Raw {
@@ -38,7 +41,7 @@ function deliveryPath(transport: TransportName, id: string, after = 0): string {
 
 for (const transport of HTTP_TRANSPORTS) {
   describe(`bad input: ${transport}`, () => {
-    it('answers each bad request with a clear status and JSON body, and counts it', async () => {
+    it('answers each bad request with a clear status and JSON body, and counts it', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, ['--max-message-bytes', '1024'], async (server) => {
         const id = await register(server);
         const unknownRoute = await raw(server, 'GET', '/nope');
@@ -80,7 +83,7 @@ for (const transport of HTTP_TRANSPORTS) {
       });
     });
 
-    it('refuses a message to a full mailbox with 429 and loses none it took', async () => {
+    it('refuses a message to a full mailbox with 429 and loses none it took', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, ['--mailbox-capacity', '3'], async (server) => {
         const id = await register(server);
         for (const text of ['a', 'b', 'c']) assert.equal((await raw(server, 'POST', `/messages?client=${id}`, text)).status, 202);
@@ -98,7 +101,7 @@ for (const transport of HTTP_TRANSPORTS) {
       });
     });
 
-    it('loses nothing when a client vanishes in the middle of a delivery and comes back', async () => {
+    it('loses nothing when a client vanishes in the middle of a delivery and comes back', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, ['--long-poll-timeout-ms', '5000'], async (server) => {
         const id = await register(server);
         // A delivery request that the client abandons: a held long poll, an open stream, a poll.
@@ -162,7 +165,7 @@ for (const transport of HTTP_TRANSPORTS) {
 }
 
 describe('poll timing', () => {
-  it('short-poll answers an empty poll at once; long-poll holds it until its timeout', async () => {
+  it('short-poll answers an empty poll at once; long-poll holds it until its timeout', { timeout: TEST_TIMEOUT_MS }, async () => {
     for (const transport of ['short-poll', 'long-poll'] as const) {
       await withServer(transport, ['--long-poll-timeout-ms', '300'], async (server) => {
         const id = await register(server);
@@ -176,7 +179,7 @@ describe('poll timing', () => {
     }
   });
 
-  it('long-poll answers a held poll as soon as a message is pending', async () => {
+  it('long-poll answers a held poll as soon as a message is pending', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('long-poll', ['--long-poll-timeout-ms', '10000'], async (server) => {
       const id = await register(server);
       const held = raw(server, 'GET', deliveryPath('long-poll', id));

@@ -9,7 +9,8 @@ import type { Results } from '../bench/result.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
 
 describe('npm run bench -- --quick', () => {
-  it('runs every transport and scenario and writes a report made from its results', () => {
+  // spawnSync blocks the test's own timer: the child's timeout bounds it, this one is the backstop
+  it('runs every transport and scenario and writes a report made from its results', { timeout: 240_000 }, () => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-quick-'));
     const run = spawnSync('npm', ['run', 'bench', '--', '--quick', '--out', out], { encoding: 'utf8', timeout: 240_000 });
     assert.equal(run.status, 0, run.stderr.slice(-2000));

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { TcpFrameDecoder, encodeTcpFrame, TCP_HEADER_BYTES } from '../servers/tcp-framing.ts';
-import { withServer, delay } from './helpers.ts';
+import { withServer, waitFor } from './helpers.ts';
 
 describe('tcp server', () => {
-  it('answers a bad control request and bad UTF-8 with error frames, then echoes', async () => {
+  it('answers a bad control request and bad UTF-8 with error frames, then echoes', { timeout: 30_000 }, async () => {
     await withServer('tcp', [], async (server) => {
       const socket = net.connect(server.port, '127.0.0.1');
       const decoder = new TcpFrameDecoder(1 << 20);
@@ -20,8 +20,11 @@ describe('tcp server', () => {
       badUtf8.set([0xc3, 0x28], TCP_HEADER_BYTES);
       socket.write(badUtf8);
       socket.write(encodeTcpFrame('fine'));
-      while (frames.length < 3) await delay(10);
-      socket.destroy();
+      try {
+        await waitFor(() => frames.length >= 3, { what: 'two error frames and an echo' });
+      } finally {
+        socket.destroy();
+      }
       assert.match(frames[0] ?? '', /^control \{"code":"bad-request","error":"ratePerSecond must be/);
       assert.match(frames[1] ?? '', /^control \{"code":"bad-request","error":"the message is not valid UTF-8 text"\}$/);
       assert.equal(frames[2], 'message Received:  fine');

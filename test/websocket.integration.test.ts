@@ -9,6 +9,9 @@ import type { ClientOptions } from '../bench/clients/transport-client.ts';
 import { computeAccept } from '../servers/handshake.ts';
 import { delay, withServer } from './helpers.ts';
 
+/** Each test's limit: a run that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 30_000;
+
 const TEXTBOOK_KEY = 'f7cb4ezEAl6C3wRaU6JORA==';
 
 /** Sends `request` and resolves with what came back up to the end of the response head; rejects after 5 s. */
@@ -45,7 +48,7 @@ function closeCodeAfter(port: number, send: (ws: WebSocket) => void): Promise<nu
 }
 
 describe('websocket server', () => {
-  it("answers a handshake written by hand with the textbook's accept value", async () => {
+  it("answers a handshake written by hand with the textbook's accept value", { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('websocket', [], async (server) => {
       const response = await rawExchange(
         server.port,
@@ -58,7 +61,7 @@ describe('websocket server', () => {
     });
   });
 
-  it("serves the textbook's echo to a plain ws client", async () => {
+  it("serves the textbook's echo to a plain ws client", { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('websocket', [], async (server) => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
       await new Promise((resolve) => ws.once('open', resolve));
@@ -71,44 +74,48 @@ describe('websocket server', () => {
     });
   });
 
-  it("accepts the upgrade at / as at /ws, as the textbook's page opens ws://host:port: echo, push and the same refusals", async () => {
-    await withServer('websocket', [], async (server) => {
-      const handshake = await rawExchange(
-        server.port,
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${TEXTBOOK_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-      assert.match(handshake, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
-      assert.match(handshake, /\r\nSec-WebSocket-Accept: rE91AJhfC\+6JdVcVXOGJEADEJdQ=\r\n/i);
-      // the textbook's page, served from the same host, opens ws://host:port
-      const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, { origin: `http://127.0.0.1:${server.port}` });
-      const received: string[] = [];
-      ws.on('message', (data: Buffer) => received.push(data.toString()));
-      await new Promise((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', reject);
+  it(
+    "accepts the upgrade at / as at /ws, as the textbook's page opens ws://host:port: echo, push and the same refusals",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      await withServer('websocket', [], async (server) => {
+        const handshake = await rawExchange(
+          server.port,
+          `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${TEXTBOOK_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+        assert.match(handshake, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+        assert.match(handshake, /\r\nSec-WebSocket-Accept: rE91AJhfC\+6JdVcVXOGJEADEJdQ=\r\n/i);
+        // the textbook's page, served from the same host, opens ws://host:port
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}`, { origin: `http://127.0.0.1:${server.port}` });
+        const received: string[] = [];
+        ws.on('message', (data: Buffer) => received.push(data.toString()));
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        ws.send('Hello, World!');
+        ws.send(Buffer.from(JSON.stringify({ op: 'push', ratePerSecond: 100, sizeBytes: 64, count: 2 })), { binary: true });
+        const deadline = Date.now() + 5_000;
+        while (received.length < 3 && Date.now() < deadline) await delay(10);
+        ws.close();
+        assert.equal(received[0], 'Received:  Hello, World!');
+        assert.deepEqual(
+          received.slice(1).map((text) => text.split(' ').slice(0, 2).join(' ')),
+          ['push 1', 'push 2'],
+        );
+        // a foreign page is refused at / as at /ws; a plain GET / is told to upgrade
+        const foreign = await rawExchange(
+          server.port,
+          `GET / HTTP/1.1\r\nHost: x\r\nOrigin: https://elsewhere.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${TEXTBOOK_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+        assert.match(foreign, /^HTTP\/1\.1 403 /);
+        const plain = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        assert.match(plain, /^HTTP\/1\.1 400 /);
       });
-      ws.send('Hello, World!');
-      ws.send(Buffer.from(JSON.stringify({ op: 'push', ratePerSecond: 100, sizeBytes: 64, count: 2 })), { binary: true });
-      const deadline = Date.now() + 5_000;
-      while (received.length < 3 && Date.now() < deadline) await delay(10);
-      ws.close();
-      assert.equal(received[0], 'Received:  Hello, World!');
-      assert.deepEqual(
-        received.slice(1).map((text) => text.split(' ').slice(0, 2).join(' ')),
-        ['push 1', 'push 2'],
-      );
-      // a foreign page is refused at / as at /ws; a plain GET / is told to upgrade
-      const foreign = await rawExchange(
-        server.port,
-        `GET / HTTP/1.1\r\nHost: x\r\nOrigin: https://elsewhere.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${TEXTBOOK_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-      assert.match(foreign, /^HTTP\/1\.1 403 /);
-      const plain = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      assert.match(plain, /^HTTP\/1\.1 400 /);
-    });
-  });
+    },
+  );
 
-  it('refuses an unknown path, a bad control request and invalid UTF-8 with the right codes, and keeps serving', async () => {
+  it('refuses an unknown path, a bad control request and invalid UTF-8 with the right codes, and keeps serving', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('websocket', [], async (server) => {
       const notFound = await rawExchange(
         server.port,
@@ -158,7 +165,7 @@ describe("the bench's WebSocket client", () => {
     }
   }
 
-  it("sends an Origin header as a browser does: the target's own by default, the one given, or none", async () => {
+  it("sends an Origin header as a browser does: the target's own by default, the one given, or none", { timeout: TEST_TIMEOUT_MS }, async () => {
     const byDefault = await originSent({});
     assert.equal(byDefault.origin, `http://127.0.0.1:${byDefault.port}`);
     assert.equal((await originSent({ origin: 'https://textbook.example' })).origin, 'https://textbook.example');
