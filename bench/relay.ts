@@ -170,13 +170,17 @@ export interface RelayOverhead {
 /**
  * What the relay itself adds at a round-trip time of 0: the median of `samples` round trips of
  * one small message to a local echo socket, through a relay with no delay, minus the same direct;
- * with the number of round trips timed each way.
+ * with the number of round trips timed each way. (`shape` gives the relay a delay instead, so
+ * that the measurement can be checked against it.)
  */
-export async function measureRelayOverhead(samples = RELAY_OVERHEAD_SAMPLES): Promise<RelayOverhead> {
+export async function measureRelayOverhead(
+  samples = RELAY_OVERHEAD_SAMPLES,
+  shape: LinkShape = { rttMs: 0, bandwidthBitsPerSecond: 0 },
+): Promise<RelayOverhead> {
   const echo = net.createServer({ noDelay: true }, (socket) => socket.pipe(socket));
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
   const port = (echo.address() as net.AddressInfo).port;
-  const relay = await DelayRelay.start({ host: '127.0.0.1', port }, { rttMs: 0, bandwidthBitsPerSecond: 0 });
+  const relay = await DelayRelay.start({ host: '127.0.0.1', port }, shape);
   try {
     const direct = await medianRoundTrip(port, samples);
     const relayed = await medianRoundTrip(relay.port, samples);

@@ -64,9 +64,18 @@ describe('delaying relay', () => {
     }
   });
 
-  it('measures its own cost at RTT 0, and says from how many round trips', async () => {
+  it('measures what a relay adds to a round trip: a known delay in full, none at RTT 0; and from how many round trips', async () => {
+    // a relay that delays each round trip by 30 ms: the measurement must find them, less at
+    // most one direct loopback round trip (far below the 3 ms of slack)
+    const delayed = await measureRelayOverhead(20, { rttMs: 30, bandwidthBitsPerSecond: 0 });
+    assert.ok(delayed.relayOverheadMs >= 27 && delayed.relayOverheadMs < 1000, `a relay with a 30 ms RTT measured as adding ${delayed.relayOverheadMs} ms`);
+    assert.equal(delayed.relayOverheadSamples, 20);
+    // at RTT 0 none of that delay: only the relay's own hop
     const { relayOverheadMs, relayOverheadSamples } = await measureRelayOverhead(50);
-    assert.ok(relayOverheadMs >= 0 && Number.isFinite(relayOverheadMs));
+    assert.ok(
+      Number.isFinite(relayOverheadMs) && relayOverheadMs < delayed.relayOverheadMs - 15,
+      `RTT 0: ${relayOverheadMs} ms against ${delayed.relayOverheadMs} ms at RTT 30`,
+    );
     assert.equal(relayOverheadSamples, 50);
   });
 });
