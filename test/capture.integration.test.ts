@@ -1,13 +1,14 @@
 /**
  * The driver's byte totals against an independent count: tcpdump captures each run on
- * loopback, and the TCP payload it saw must equal the run's totals to the byte.
+ * loopback, and the TCP payload it saw must equal the run's totals to the byte, and the sum of
+ * its parts; the payload part must equal the messages the server counted, at their size.
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROUTES, type TransportName } from '../servers/contract.ts';
+import { ECHO_PREFIX, ROUTES, type TransportName } from '../servers/contract.ts';
 import { runScenario } from '../bench/engine.ts';
 import { RUN_DEFAULTS } from '../bench/scenarios.ts';
 import type { RunConfig, ScenarioName } from '../bench/result.ts';
@@ -17,6 +18,9 @@ import type { ByteSplit } from '../bench/wire.ts';
 
 /** Each test's limit: a run that hangs fails its test instead of the suite. */
 const TEST_TIMEOUT_MS = 60_000;
+
+/** Every message's size: an echo reply is ECHO_PREFIX longer. */
+const PAYLOAD_BYTES = 300;
 
 const CASES: { transport: TransportName; scenario: ScenarioName; engine?: RunConfig['engine'] }[] = [
   { transport: 'short-poll', scenario: 'echo', engine: 'autocannon' },
@@ -54,7 +58,7 @@ describe('byte totals against a tcpdump capture', () => {
             scenario,
             transport,
             clients: 3,
-            payloadBytes: 300,
+            payloadBytes: PAYLOAD_BYTES,
             warmupSeconds: 0.2,
             durationSeconds: 0.6,
             pushRatePerSecond: 20,
@@ -71,10 +75,21 @@ describe('byte totals against a tcpdump capture', () => {
           assert.ok(captured.segments > 0);
           assert.equal(result.messages.lost, 0);
           assert.deepEqual({ up: result.bytes.up.total, down: result.bytes.down.total }, { up: captured.up, down: captured.down });
+          // the parts add up to what the capture saw, not only to the total they were counted with
           for (const direction of ['up', 'down'] as const) {
             const split: ByteSplit = result.bytes[direction];
-            assert.equal(split.total, split.payload + split.headers + split.framing + split.setup);
+            assert.equal(split.payload + split.headers + split.framing + split.setup, captured[direction], `${direction}: the parts against the capture`);
           }
+          // and the payload is the messages the server itself counted, at their size on the wire
+          const stats = await server.stats();
+          const replyBytes = scenario === 'echo' ? PAYLOAD_BYTES + ECHO_PREFIX.length : PAYLOAD_BYTES;
+          assert.deepEqual(
+            { up: result.bytes.up.payload, down: result.bytes.down.payload },
+            { up: stats.messagesIn * PAYLOAD_BYTES, down: stats.messagesOut * replyBytes },
+            `payload against the server's ${stats.messagesIn} messages in and ${stats.messagesOut} out`,
+          );
+          // the server's sockets, on the other end, saw the same bytes the capture did
+          assert.deepEqual({ up: stats.bytesRead, down: stats.bytesWritten }, { up: captured.up, down: captured.down });
         } finally {
           await capture.stop().catch(() => undefined);
           await server.stop();

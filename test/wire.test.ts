@@ -29,12 +29,15 @@ function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-/** total === the sum of the parts, total === the bytes fed, and no part below zero. */
+/**
+ * Against a count kept outside wire.ts (the bytes the test fed, or the socket's own counters):
+ * the total and the sum of the parts are each that count, and no part is below zero.
+ */
 function assertBalanced(wire: WireBytes, fedBytes: Record<Direction, number>): void {
   for (const direction of ['up', 'down'] as const) {
     const split = wire[direction];
-    assert.equal(split.total, split.payload + split.headers + split.framing + split.setup, `${direction}: total is the sum of the parts`);
     assert.equal(split.total, fedBytes[direction], `${direction}: total is the bytes fed`);
+    assert.equal(split.payload + split.headers + split.framing + split.setup, fedBytes[direction], `${direction}: the parts add up to the bytes fed`);
     for (const kind of ['payload', 'headers', 'framing', 'setup'] as const) assert.ok(split[kind] >= 0, `${direction}.${kind} >= 0`);
   }
 }
@@ -384,10 +387,11 @@ async function closed(server: net.Server): Promise<void> {
   await new Promise<void>((resolve, reject) => server.close((error) => (error === undefined ? resolve() : reject(error))));
 }
 
+/** The socket's own counters, against what the accountant saw and what it split. */
 function assertSocketCounts(accountant: ConnectionAccountant, socket: net.Socket, wire: WireBytes): void {
-  assert.equal(accountant.seen.up, socket.bytesWritten);
-  assert.equal(accountant.seen.down, socket.bytesRead);
-  assertBalanced(wire, accountant.seen);
+  const counted = { up: socket.bytesWritten, down: socket.bytesRead };
+  assert.deepEqual(accountant.seen, counted);
+  assertBalanced(wire, counted);
 }
 
 test('tapSocket: a loopback TCP connection: every byte written (strings with their encoding, buffers, corked batches) and read', async () => {
@@ -409,7 +413,7 @@ test('tapSocket: a loopback TCP connection: every byte written (strings with the
     callbacks += 1;
   };
   // Written while connecting: the later writes are buffered and go out as one _writev batch.
-  assert.equal(typeof socket.write(tcpHeader(utf8Bytes(control), true), counted), 'boolean');
+  socket.write(tcpHeader(utf8Bytes(control), true), counted);
   socket.write(control, 'utf8', counted);
   socket.write(tcpHeader(4), counted); // 'café' is 4 bytes in latin1 (5 in UTF-8)
   socket.write('café', 'latin1', counted);
@@ -429,6 +433,30 @@ test('tapSocket: a loopback TCP connection: every byte written (strings with the
   assertSocketCounts(accountant, socket, wire);
   assert.deepEqual(wire.up, split({ framing: 3 * 4, setup: 4 + control.length, payload: latin1Bytes('café') + 'hello'.length + 'bye'.length }));
   assert.deepEqual(wire.down, split({ framing: 4, setup: 4 + error.length, payload: utf8Bytes(reply) }));
+});
+
+test('tapSocket: a write past the high-water mark still says so (false, then drain), and every byte is counted', async () => {
+  const frame = tcpFrame('z'.repeat(64 * 1024));
+  const arrived: Buffer[] = [];
+  const server = net.createServer((socket) => {
+    socket.on('data', (chunk: Buffer) => arrived.push(chunk));
+    socket.on('end', () => socket.end());
+  });
+  const port = await listening(server);
+  const wire = emptyWireBytes();
+  const accountant = new ConnectionAccountant('tcp', wire);
+  const socket = net.connect(port, '127.0.0.1');
+  tapSocket(socket, accountant);
+  assert.ok(frame.length > socket.writableHighWaterMark);
+  assert.equal(socket.write(frame.subarray(0, 4)), true, 'four bytes are under the high-water mark');
+  assert.equal(socket.write(frame.subarray(4)), false, '64 KiB are over it: the caller is told to wait');
+  await once(socket, 'drain');
+  socket.end();
+  await once(socket, 'close');
+  await closed(server);
+  assert.deepEqual(Buffer.concat(arrived), frame, 'the server got every byte, in order');
+  assertSocketCounts(accountant, socket, wire);
+  assert.deepEqual(wire.up, split({ framing: 4, payload: 64 * 1024 }));
 });
 
 /** An agent whose one keep-alive connection is tapped. */
