@@ -65,22 +65,71 @@ describe('bench command line', () => {
   it('documents every option in --help', () => {
     const result = bench(['--help']);
     assert.equal(result.status, 0);
-    for (const option of [
-      '--quick',
-      '--transports',
-      '--scenarios',
-      '--clients',
-      '--payload',
-      '--duration',
-      '--rate',
-      '--push-rate',
-      '--poll-interval',
-      '--target',
-      '--origin',
-      '--workers',
-      '--out',
-    ]) {
-      assert.ok(result.stdout.includes(option), option);
+    // every option the command line takes, written out here rather than read from bench/cli.ts
+    const options = [
+      'quick',
+      'profile',
+      'latency-bound',
+      'transports',
+      'scenarios',
+      'clients',
+      'payload',
+      'duration',
+      'warmup',
+      'in-flight',
+      'rate',
+      'push-rate',
+      'poll-interval',
+      'broadcast-events',
+      'long-poll-timeout',
+      'per-message-deflate',
+      'rtt',
+      'bandwidth',
+      'loss',
+      'workers',
+      'target',
+      'cookie-bytes',
+      'origin',
+      'local-addresses',
+      'no-pin',
+      'out',
+      'help',
+    ];
+    // one line per option: "  --name [<value>]  what it does"
+    const documented = new Map([...result.stdout.matchAll(/^ {2}--([a-z-]+)(?: <[^>]+>)? +(\S.*)$/gm)].map((match) => [match[1]!, match[2]!] as const));
+    assert.deepEqual([...documented.keys()].sort(), [...options].sort(), 'the options --help lists');
+    for (const [option, help] of documented) assert.match(help, /\w+ \w+/, `--${option} has a line of help`);
+    // and each one documented is one the command line accepts (values that parse, where it takes one)
+    const accepted: Record<string, string[]> = {
+      profile: ['quick'],
+      'latency-bound': ['100'],
+      transports: ['websocket'],
+      scenarios: ['echo'],
+      clients: ['5'],
+      payload: ['1KiB'],
+      duration: ['1'],
+      warmup: ['0'],
+      'in-flight': ['2'],
+      rate: ['100'],
+      'push-rate': ['5'],
+      'poll-interval': ['100'],
+      'broadcast-events': ['3'],
+      'long-poll-timeout': ['1000'],
+      rtt: ['0,20'],
+      bandwidth: ['10mbit'],
+      workers: ['2'],
+      target: ['ws://127.0.0.1:9/'],
+      'cookie-bytes': ['100'],
+      origin: ['http://localhost:8080'],
+      'local-addresses': ['2'],
+      out: ['/tmp/x'],
+    };
+    for (const option of options) {
+      if (option === 'loss') {
+        assert.throws(() => parseBenchArgs(['--loss', '1']), /netem/, '--loss is known, and refused for a reason');
+        continue;
+      }
+      assert.doesNotThrow(() => parseBenchArgs([`--${option}`, ...(accepted[option] ?? [])]), `--${option}`);
     }
   });
 
@@ -209,6 +258,7 @@ describe('bench command line', () => {
         'config',
         'messages',
         'bytes',
+        'socketBytes',
         'connections',
         'latencyMs',
         'throughput',
@@ -218,9 +268,13 @@ describe('bench command line', () => {
       ]) {
         assert.ok(field in run, field);
       }
+      // the split against an independent count: what the sockets themselves said they wrote and read
       for (const direction of ['up', 'down'] as const) {
         const split: ByteSplit = run.bytes[direction];
-        assert.equal(split.total, split.payload + split.headers + split.framing + split.setup);
+        const socketCount: number = run.socketBytes[direction];
+        assert.ok(socketCount > 0, `${run.id} ${direction}: the sockets carried bytes`);
+        assert.equal(split.total, socketCount, `${run.id} ${direction}: total against the sockets' count`);
+        assert.equal(split.payload + split.headers + split.framing + split.setup, socketCount, `${run.id} ${direction}: the parts against the sockets' count`);
       }
       assert.ok(run.target.startsWith(run.transport === 'websocket' ? 'ws://127.0.0.1:' : 'http://127.0.0.1:'));
       assert.equal(typeof run.driver.saturated, 'boolean');
