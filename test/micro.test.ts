@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import { microCases } from '../bench/micro/cases.ts';
 import { main, parseMicroArgs } from '../bench/micro/cli.ts';
@@ -7,6 +8,35 @@ import { caseKey, type MicroCase, type PreparedOp } from '../bench/micro/micro-c
 import { MARGIN_TARGET_PERCENT, relativeToCheapest, type CompletedMicroCase, type MicroCaseResult } from '../bench/micro/result.ts';
 import { runMicroBenchmarks } from '../bench/micro/run.ts';
 import { WsReceiver, WsSender, wsMasker } from '../bench/micro/ws-internals.ts';
+import { SseParser } from '../bench/clients/sse-parser.ts';
+
+/** Prepares and checks each case; its outcome by id: 'ok', or the check's error. */
+async function checkAll(cases: MicroCase[]): Promise<Record<string, string>> {
+  const outcomes: Record<string, string> = {};
+  for (const microCase of cases) {
+    const op = await microCase.prepare();
+    try {
+      await op.check();
+      outcomes[microCase.id] = 'ok';
+    } catch (error) {
+      outcomes[microCase.id] = error instanceof Error ? error.message : String(error);
+    } finally {
+      op.close();
+    }
+  }
+  return outcomes;
+}
+
+/** Runs `body` with `target[key]` replaced by what `replace` makes of it; puts it back after. */
+async function withPatched<T extends object, K extends keyof T, R>(target: T, key: K, replace: (original: T[K]) => T[K], body: () => Promise<R>): Promise<R> {
+  const original = target[key];
+  target[key] = replace(original);
+  try {
+    return await body();
+  } finally {
+    target[key] = original;
+  }
+}
 
 /** Resolves after `ms` milliseconds. */
 function sleep(ms: number): Promise<void> {
@@ -90,14 +120,102 @@ describe('micro-benchmarks', () => {
   });
 
   it('checks every case before timing it: each one decodes or parses back to the message', async () => {
-    for (const microCase of microCases([1024], 'js')) {
-      const op = await microCase.prepare();
-      try {
-        await op.check();
-      } finally {
-        op.close();
-      }
-    }
+    // every case there is at one size, named here rather than taken from microCases
+    const ids = microCases([1024], 'js').map((microCase) => microCase.id);
+    assert.deepEqual(ids.sort(), [
+      'handshake/accept/24B',
+      'http/request/1KiB',
+      'http/response/1KiB',
+      'sse/encode/1KiB',
+      'sse/parse/1KiB',
+      'websocket/decode/1KiB/masked-deflate-js',
+      'websocket/decode/1KiB/masked-js',
+      'websocket/decode/1KiB/unmasked',
+      'websocket/encode/1KiB/masked-js',
+      'websocket/encode/1KiB/unmasked',
+      'websocket/encode/1KiB/unmasked-deflate',
+    ]);
+    const outcomes = await checkAll(microCases([1024], 'js'));
+    assert.deepEqual(outcomes, Object.fromEntries(ids.map((id) => [id, 'ok'])));
+  });
+
+  it('a check compares what the code made with the message: a corrupted decoder, parser or response fails it', async () => {
+    const cases = microCases([1024], 'js');
+    // ws's Receiver hands every message on with its first byte changed: each WebSocket case (encode ones are checked by decoding)
+    const wsOutcomes = await withPatched(
+      WsReceiver.prototype as { emit: (...args: unknown[]) => boolean },
+      'emit',
+      (emit) =>
+        function (this: unknown, event: unknown, ...args: unknown[]) {
+          if (event === 'message' && Buffer.isBuffer(args[0])) args[0] = Buffer.concat([Buffer.from('!'), args[0].subarray(1)]);
+          return emit.call(this, event, ...args);
+        },
+      () => checkAll(cases.filter((microCase) => microCase.transport === 'websocket')),
+    );
+    assert.equal(Object.keys(wsOutcomes).length, 6);
+    for (const [id, outcome] of Object.entries(wsOutcomes)) assert.match(outcome, /decoded.*: got "!/, id);
+    // the SSE parser is fed the event with its first data byte changed
+    const sseOutcomes = await withPatched(
+      SseParser.prototype,
+      'push',
+      (push) =>
+        function (this: SseParser, chunk: Buffer) {
+          const copy = Buffer.from(chunk);
+          copy[copy.indexOf('data: ') + 'data: '.length] = 0x21;
+          push.call(this, copy);
+        },
+      () => checkAll(cases.filter((microCase) => microCase.id === 'sse/parse/1KiB')),
+    );
+    assert.match(sseOutcomes['sse/parse/1KiB'] ?? '', /^the parsed event: got "!/);
+    // Node's server answers every request 500
+    const httpOutcomes = await withPatched(
+      http.ServerResponse.prototype,
+      'writeHead',
+      (writeHead) =>
+        function (this: http.ServerResponse, _status: number, ...rest: unknown[]) {
+          return (writeHead as (...args: unknown[]) => http.ServerResponse).call(this, 500, ...rest);
+        },
+      () => checkAll(cases.filter((microCase) => microCase.transport === 'http')),
+    );
+    assert.deepEqual(Object.keys(httpOutcomes).sort(), ['http/request/1KiB', 'http/response/1KiB']);
+    for (const [id, outcome] of Object.entries(httpOutcomes)) assert.match(outcome, /^the status line: got "HTTP\/1\.1 500/, id);
+  });
+
+  it('times a case only once its check has passed, and never one whose check failed', async () => {
+    const events: string[] = [];
+    const spy = (name: string, passes: boolean): MicroCase => ({
+      ...caseKey('sse', 'encode', 16, name),
+      masking: false,
+      prepare: async () => ({
+        run: () => {
+          events.push(`${name} run`);
+        },
+        async: false,
+        check: async () => {
+          events.push(`${name} check`);
+          if (!passes) throw new Error(`${name} is broken`);
+        },
+        close: () => events.push(`${name} close`),
+      }),
+    });
+    const measured = await measureCases([spy('good', true), spy('bad', false)], { timeMs: 5, seed: 1 });
+    assert.deepEqual(
+      measured.map((result) => result.state),
+      ['completed', 'failed'],
+    );
+    // each round of the good case: set up and checked, then run (warmed up and timed), then closed
+    const good = events.filter((event) => event.startsWith('good'));
+    const rounds = good
+      .join(',')
+      .split('good close')
+      .filter((round) => round !== '');
+    assert.ok(rounds.length >= 2, `a warm-up round and timed rounds: ${rounds.length}`);
+    for (const round of rounds) assert.match(round, /^,?good check(,good run)+,?$/, 'checked before it ran, in every round');
+    assert.deepEqual(
+      events.filter((event) => event.startsWith('bad')),
+      ['bad check', 'bad close'],
+      'the bad case was never run',
+    );
   });
 
   it('records a case whose check fails as failed, with its error', async () => {
