@@ -17,6 +17,16 @@ describe('latency histograms', () => {
   });
 
   it('summarizes an empty histogram as zeros', () => {
-    assert.equal(summarize(newHistogram()).count, 0);
+    assert.deepEqual(summarize(newHistogram()), { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
+    // and a merge of nothing but empty histograms, as from workers whose clients received nothing
+    assert.deepEqual(summarize(mergeHistograms([encodeHistogram(newHistogram()), encodeHistogram(newHistogram())])), {
+      count: 0,
+      p50: 0,
+      p90: 0,
+      p99: 0,
+      p999: 0,
+      max: 0,
+      mean: 0,
+    });
   });
 });
