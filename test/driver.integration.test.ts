@@ -9,7 +9,7 @@ import { RUN_DEFAULTS } from '../bench/scenarios.ts';
 import { RELAY_OVERHEAD_SAMPLES } from '../bench/relay.ts';
 import { SCENARIOS, type CompletedRun, type RunConfig, type RunResult } from '../bench/result.ts';
 import { emptyWireBytes, addWireBytes, type WireBytes } from '../bench/wire.ts';
-import { clientOptions, withServer, RecordingClient } from './helpers.ts';
+import { clientOptions, withServer, RecordingClient, waitFor } from './helpers.ts';
 
 /** Each test's limit: a run that hangs fails its test instead of the suite. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -121,6 +121,64 @@ describe('delivery accounting', () => {
       wss.close();
     }
   });
+});
+
+describe('a run that fails after its clients connected', () => {
+  /**
+   * A WebSocket server that lets the first `accepted` clients in and refuses the next with a
+   * 503: the run fails while connecting, with clients already connected. It counts the
+   * connections still open.
+   */
+  async function refusingServer(accepted: number): Promise<{ port: number; open: () => number; close: () => Promise<void> }> {
+    let upgrades = 0;
+    const wss = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (_info, callback) => {
+        upgrades += 1;
+        if (upgrades <= accepted) callback(true);
+        else callback(false, 503);
+      },
+    });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    return {
+      port: (wss.address() as { port: number }).port,
+      open: () => wss.clients.size,
+      close: () => {
+        for (const client of wss.clients) client.terminate(); // ws waits for every connection before it closes
+        return new Promise<void>((resolve) => wss.close(() => resolve()));
+      },
+    };
+  }
+
+  for (const workers of [1, 2]) {
+    it(`ends every client it had connected${workers > 1 ? ', in every worker thread' : ''}`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      const server = await refusingServer(3);
+      const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+      const timersBefore = timers();
+      try {
+        const config: RunConfig = {
+          ...RUN_DEFAULTS,
+          scenario: 'idle',
+          transport: 'websocket',
+          clients: 4,
+          workers,
+          warmupSeconds: 0,
+          durationSeconds: 0.5,
+          target: `ws://127.0.0.1:${server.port}/`,
+        };
+        const result = await runScenario(config, context);
+        assert.equal(result.state, 'failed');
+        assert.match(result.state === 'failed' ? result.error : '', /503/);
+        // the clients let in were closed (a worker ended takes its connections with it): none is left open on the server
+        await waitFor(() => server.open() === 0, { timeoutMs: 5_000, what: 'the connections open on the server to close' });
+        // and the run left no timer behind: one would keep the bench's process alive after it
+        await waitFor(() => timers() <= timersBefore, { timeoutMs: 5_000, what: `the run's timers to end (${timers()} against ${timersBefore})` });
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });
 
 describe('every scenario on every transport', () => {
