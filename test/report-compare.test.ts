@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Results } from '../bench/result.ts';
@@ -70,12 +70,28 @@ describe('report: command line', () => {
     assert.match(result.stderr, /cannot read no\/such\/results\.json/);
   });
 
-  it('writes a comparison', () => {
+  it('writes a comparison of the two files it is given, in that order', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-compare-'));
     try {
-      const result = tsx(['--compare', fixturePath, fixturePath, '--out', out]);
+      // B: q3 with one figure changed, as another run would have it
+      const changed = structuredClone(q3);
+      const run = changed.runs.find((candidate) => candidate.id === 'push/websocket/1KiB/c10/r10');
+      assert.ok(run?.state === 'completed');
+      run.latencyMs = { ...run.latencyMs, p50: 0.23 };
+      const bPath = path.join(out, 'b-results.json');
+      writeFileSync(bPath, JSON.stringify(changed));
+      const result = tsx(['--compare', fixturePath, bPath, '--out', out]);
       assert.equal(result.status, 0, result.stderr);
-      assert.ok(existsSync(path.join(out, 'compare.md')));
+      const comparePath = path.join(out, 'compare.md');
+      assert.equal(result.stdout, `report: ${comparePath}\n`);
+      const written = readFileSync(comparePath, 'utf8');
+      assert.match(written, /^# wirecost: two runs compared\n/);
+      assert.ok(written.includes(`A is \`${fixturePath}\`, B is \`${bPath}\``), 'A and B named by their files, in order');
+      assert.match(written, /\| latency p50 \(ms\) \| 0\.115 \| 0\.230 \| \+0\.115 \| \+100\.0% \|/);
+      assert.match(written, /\| latency p99 \(ms\) \| 0\.414 \| 0\.414 \| 0\.000 \| 0\.0% \|/);
+      // every run in both: none only in A or only in B
+      assert.match(written, /Only in A \(removed\): none\./);
+      assert.match(written, /Only in B \(added\): none\./);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CompletedRun, Results } from '../bench/result.ts';
@@ -17,6 +18,20 @@ function loadFixture(name: string): Results {
 }
 
 const q3 = loadFixture('q3-results.json');
+/** The charts q3 gives: one per figure of each scenario it ran (idle has no latency). */
+const Q3_CHARTS = [
+  'latency-echo.svg',
+  'bytes-echo.svg',
+  'bandwidth-echo.svg',
+  'latency-push.svg',
+  'bytes-push.svg',
+  'bandwidth-push.svg',
+  'bytes-idle.svg',
+  'bandwidth-idle.svg',
+  'latency-broadcast.svg',
+  'bytes-broadcast.svg',
+  'bandwidth-broadcast.svg',
+];
 /** q3 with every WebSocket run made worse (see its suite.note). */
 const worse = loadFixture('q3-websocket-worse.json');
 
@@ -126,10 +141,6 @@ describe('report: scenario tables', () => {
         `ragged table:\n${block.slice(0, 200)}`,
       );
     }
-  });
-
-  it('is deterministic', () => {
-    assert.equal(renderMarkdown(q3), markdown);
   });
 
   it('writes the method from the results', () => {
@@ -271,19 +282,7 @@ describe('report: charts', () => {
     const specs = chartSpecs(q3);
     assert.deepEqual(
       specs.map((chart) => chart.fileName),
-      [
-        'latency-echo.svg',
-        'bytes-echo.svg',
-        'bandwidth-echo.svg',
-        'latency-push.svg',
-        'bytes-push.svg',
-        'bandwidth-push.svg',
-        'bytes-idle.svg',
-        'bandwidth-idle.svg',
-        'latency-broadcast.svg',
-        'bytes-broadcast.svg',
-        'bandwidth-broadcast.svg',
-      ],
+      Q3_CHARTS,
     );
     const charts = await renderCharts(specs);
     for (const [index, chart] of charts.entries()) {
@@ -317,10 +316,35 @@ describe('report: files', () => {
       const reportPath = await writeReport(q3, out);
       assert.equal(reportPath, path.join(out, 'report.md'));
       const links = [...readFileSync(reportPath, 'utf8').matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1] ?? '');
-      assert.equal(links.length, chartSpecs(q3).length);
-      for (const link of links) assert.ok(existsSync(path.join(out, link)), `${link} was not written`);
+      assert.deepEqual(
+        links,
+        Q3_CHARTS.map((file) => `charts/${file}`),
+      );
+      for (const link of links) assert.match(readFileSync(path.join(out, link), 'utf8'), /^<svg/, `${link} was not written`);
+      assert.deepEqual(readdirSync(path.join(out, 'charts')).sort(), [...Q3_CHARTS].sort(), 'no chart that is not linked');
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('is deterministic: two processes write the same bytes from the same results', async () => {
+    const outs = [0, 1].map(() => mkdtempSync(path.join(tmpdir(), 'wirecost-report-')));
+    try {
+      const fixture = new URL('./fixtures/q3-results.json', import.meta.url).pathname;
+      // two separate processes, one after the other: nothing shared but the results file
+      for (const out of outs) {
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/report.ts', fixture, '--out', out], { encoding: 'utf8', timeout: 120_000 });
+        assert.equal(run.status, 0, run.stderr);
+      }
+      const files = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+      const [first, second] = outs as [string, string];
+      assert.deepEqual(files(first), files(second));
+      assert.deepEqual(files(first), ['charts', 'report.md', ...Q3_CHARTS.map((file) => path.join('charts', file))].sort());
+      for (const file of files(first).filter((name) => name !== 'charts')) {
+        assert.ok(readFileSync(path.join(first, file)).equals(readFileSync(path.join(second, file))), `${file} differs between the two runs`);
+      }
+    } finally {
+      for (const out of outs) rmSync(out, { recursive: true, force: true });
     }
   });
 });
