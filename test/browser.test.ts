@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumMissing } from '../bench/browser/chromium.ts';
-import { BROWSER_MESSAGE, measureBrowser } from '../bench/browser/measure.ts';
+import type { Request } from 'playwright-core';
+import { BROWSER_MESSAGE, browserBytes, measureBrowser } from '../bench/browser/measure.ts';
+import { chromiumMissing, launchChromium } from '../bench/browser/chromium.ts';
+import { echoInDemo } from '../bench/browser/demo-driver.ts';
+import { startEchoSite } from '../scripts/demo/site.ts';
 import { capturedHeads } from '../bench/browser/http-heads.ts';
 import { browserFigures } from '../scripts/report/browser.ts';
 import type { Results } from '../bench/result.ts';
@@ -41,14 +44,15 @@ describe('the outcome of the real-browser measurement', () => {
 });
 
 describe('what a real browser sends, measured on the wire', { skip: chromiumMissing() }, () => {
-  it('a fetch poll, an EventSource request, a WebSocket upgrade and the frames of a 5-byte message', async () => {
+  it('a fetch poll, an EventSource request, a WebSocket upgrade and the frames of a 5-byte message', { timeout: 60_000 }, async () => {
     const outcome = await measureBrowser();
     assert.ok(!('skipped' in outcome) && !('failed' in outcome), 'skipped' in outcome ? outcome.skipped : 'failed' in outcome ? outcome.failed : '');
     assert.equal(outcome.name, 'Chromium');
     assert.match(outcome.version, /^\d+\.\d+/);
     assert.match(outcome.poll.request, /^GET \/messages\?client=[-0-9a-f]+&after=\d+ HTTP\/1\.1\r\n/);
     assert.match(outcome.poll.request, /\r\nUser-Agent: [^\r]+\r\n/);
-    assert.equal(outcome.pollRequestBytes, Buffer.byteLength(outcome.poll.request, 'latin1'));
+    assert.match(outcome.poll.request, /\r\n\r\n$/, 'one whole GET, head only');
+    assert.ok(outcome.poll.request.includes(`\r\nUser-Agent: ${outcome.userAgent}\r\n`), "the browser's own user agent");
     assert.match(outcome.poll.responseHead, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n$/);
     assert.match(outcome.send.request, new RegExp(`^POST /messages[^]*\\r\\n\\r\\n${BROWSER_MESSAGE}$`));
     assert.match(outcome.eventSource.request, /^GET \/events\?client=[^]*\r\nAccept: text\/event-stream\r\n/);
@@ -81,5 +85,37 @@ describe('what a real browser sends, measured on the wire', { skip: chromiumMiss
       assert.match(request, /\r\nCookie: session=c{92}\r\n/, request.split('\r\n')[0]);
     }
     assert.equal(outcome.pollRequestBytes, Buffer.byteLength(outcome.poll.request, 'latin1'));
+  });
+
+  it("counts a poll's request and response head as Chromium itself says it sent and got them", { timeout: 60_000 }, async () => {
+    const site = await startEchoSite({ captureBytes: 16 * 1024 });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const polls: Request[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'GET' && new URL(request.url()).pathname === '/messages') polls.push(request);
+      });
+      await page.goto(site.url, { timeout: 15_000 });
+      for (const transport of ['short-poll', 'sse', 'websocket']) await echoInDemo(page, transport, BROWSER_MESSAGE, 15_000);
+      const measured = browserBytes(site);
+      // the poll the relay kept, found among the browser's own requests by its URL
+      const target = measured.poll.request.split(' ')[1] ?? '';
+      const poll = polls.find((request) => {
+        const url = new URL(request.url());
+        return url.pathname + url.search === target;
+      });
+      assert.ok(poll !== undefined, `Chromium made no request for ${target}`);
+      const response = await poll.response();
+      assert.ok(response !== null);
+      // each head's size from Chromium's raw headers (DevTools' account, not the relay's bytes): start line, "Name: value" lines, blank line
+      const headBytes = (startLine: string, headers: { name: string; value: string }[]): number =>
+        Buffer.byteLength(`${startLine}\r\n${headers.map(({ name, value }) => `${name}: ${value}\r\n`).join('')}\r\n`, 'latin1');
+      assert.equal(measured.pollRequestBytes, headBytes(`GET ${target} HTTP/1.1`, await poll.headersArray()));
+      assert.equal(measured.pollResponseHeaderBytes, headBytes(`HTTP/1.1 ${response.status()} ${response.statusText()}`, await response.headersArray()));
+    } finally {
+      await browser.close();
+      await site.stop();
+    }
   });
 });

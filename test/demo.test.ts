@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing, launchChromium } from '../bench/browser/chromium.ts';
 import { echoInDemo } from '../bench/browser/demo-driver.ts';
-import { DEMO_TRANSPORTS, DEMO_WAITS, startEchoSite, type EchoSite } from '../scripts/demo/site.ts';
+import { DEMO_TRANSPORTS, DEMO_WAITS, startEchoSite, type DemoTransport, type EchoSite } from '../scripts/demo/site.ts';
 import { echoReply } from '../servers/contract.ts';
+import { waitFor } from './helpers.ts';
 
 const STEP_TIMEOUT_MS = 15_000;
 const missing = chromiumMissing();
@@ -60,23 +62,64 @@ describe('the echo demo in Chromium', { skip: missing }, () => {
     await site?.stop();
   });
 
+  /** The messages echoed on each transport, and their replies: the payload each relay must have counted. */
+  const echoed = new Map<DemoTransport, string[]>(DEMO_TRANSPORTS.map((transport) => [transport, []]));
+
   for (const transport of DEMO_TRANSPORTS) {
-    it(`echoes a typed message over ${transport}, with its latency`, async () => {
-      const message = `hi over ${transport}`;
+    it(`echoes a typed message over ${transport}, with its latency`, { timeout: 60_000 }, async () => {
+      const message = `hi over ${transport} ✓`;
       const line = await echoInDemo(page, transport, message, STEP_TIMEOUT_MS);
+      echoed.get(transport)!.push(message);
       assert.match(line, new RegExp(`^Received: {2}${message} \\d+\\.\\d ms$`));
     });
   }
 
-  it("shows each transport's bytes as the relays counted them", async () => {
-    const bytes = await page.evaluate(async () => (await fetch('/api/bytes')).json());
+  it("shows each transport's bytes as the relays counted them", { timeout: 60_000 }, async () => {
+    // what the relays counted as payload is what the page sent and got, and nothing else
     for (const transport of DEMO_TRANSPORTS) {
+      const messages = echoed.get(transport)!;
       const { up, down } = site.relays[transport].bytes;
-      assert.ok(up.payload > 0 && down.payload > 0, `${transport}: payload both ways`);
-      assert.ok(bytes[transport].up.total > 0, `${transport}: the page's counters are served`);
+      assert.deepEqual(
+        { up: up.payload, down: down.payload },
+        {
+          up: messages.reduce((sum, message) => sum + Buffer.byteLength(message), 0),
+          down: messages.reduce((sum, message) => sum + Buffer.byteLength(echoReply(message)), 0),
+        },
+        `${transport}: payload is the messages and their echoes`,
+      );
     }
-    // payload, headers, framing, setup and total, sent and received
-    await page.waitForFunction(() => document.querySelectorAll('#counters-websocket tbody tr').length === 5, undefined, { timeout: STEP_TIMEOUT_MS });
+    // and the page's tables show the relays' counts, every part and the total, sent and received
+    // (polls go on: read both until they agree)
+    const parts = ['payload', 'headers', 'framing', 'setup', 'total'] as const;
+    let shown: Record<string, string[][]> = {};
+    const expected = (): Record<string, string[][]> =>
+      Object.fromEntries(
+        DEMO_TRANSPORTS.map((transport) => {
+          const { up, down } = site.relays[transport].bytes;
+          return [transport, parts.map((part) => [part, up[part].toLocaleString('en'), down[part].toLocaleString('en')])];
+        }),
+      );
+    await waitFor(
+      async () => {
+        // no named functions inside: the page has none of the helpers tsx's output would call
+        shown = await page.evaluate(
+          (transports) =>
+            Object.fromEntries(
+              transports.map((transport) => [
+                transport,
+                Array.from(document.querySelectorAll(`#counters-${transport} tbody tr`)).map((row) =>
+                  Array.from(row.querySelectorAll('th, td'), (cell) => cell.textContent ?? ''),
+                ),
+              ]),
+            ),
+          DEMO_TRANSPORTS as readonly string[],
+        );
+        return isDeepStrictEqual(shown, expected());
+      },
+      { timeoutMs: 10_000, everyMs: 100, what: "the page's counters to show the relays' counts" },
+    ).catch((error: unknown) => {
+      assert.deepEqual(shown, expected(), String(error));
+    });
   });
 });
 
@@ -98,7 +141,7 @@ describe('the echo demo laid out at 800, 1200 and 1920 pixels wide', { skip: mis
   });
 
   for (const width of WIDTHS) {
-    it(`at ${width} pixels: every table inside its card, and one send over all four answered on each`, async (t) => {
+    it(`at ${width} pixels: every table inside its card, and one send over all four answered on each`, { timeout: 60_000 }, async (t) => {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
       try {
         await page.goto(site.url, { timeout: STEP_TIMEOUT_MS });
