@@ -223,6 +223,16 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   };
 }
 
+/**
+ * Whether these options leave the suite whole: every run of it, only their values changed (a
+ * window, a warm-up, a rate). A whole suite also measures the code paths' CPU, a real browser and
+ * the textbook's Go server; a narrowed suite or a question of one's own does not wait for them.
+ */
+export function isWholeSuite(overrides: SuiteOverrides): boolean {
+  const { transports, scenarios, clients, payloads, rtts, values } = overrides;
+  return [transports, scenarios, clients, payloads, rtts, values?.target].every((override) => override === undefined);
+}
+
 /** The most each micro-benchmark case is timed for in each suite, over its rounds (none in the scale profile): 700 ms keeps the default suite's under a minute. */
 const MICRO_TIME_MS_PER_CASE: Partial<Record<SuiteName, number>> = { default: 700, quick: 20 };
 
@@ -345,9 +355,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     if (end !== undefined) rampEnded.set(config.transport, end);
   }
   progress.done();
-  // a whole suite also measures the code paths' CPU, a real browser and the textbook's Go server; a question of one's own does not wait for them
-  const { transports, scenarios, clients, payloads, rtts, values } = options.overrides;
-  const wholeSuite = [transports, scenarios, clients, payloads, rtts, values?.target].every((override) => override === undefined);
+  const wholeSuite = isWholeSuite(options.overrides);
   const driverTiming = DRIVER_BENCH_TIMING[options.suite];
   if (wholeSuite && driverTiming !== undefined) {
     results.driverBenchmark = await runDriverBenchmark({

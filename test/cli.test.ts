@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exitStatus, measureBrowserFor, parseBenchArgs } from '../bench/cli.ts';
+import { exitStatus, isWholeSuite, measureBrowserFor, parseBenchArgs } from '../bench/cli.ts';
 import { UsageError } from '../scripts/command-line.ts';
 import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
 import type { Results } from '../bench/result.ts';
@@ -215,6 +215,68 @@ describe('bench command line', () => {
       await refusing.close();
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it("keeps the whole suite's extras (micro-benchmarks, browser, Go peer) for options that only change values, not for those that narrow", () => {
+    const whole = (args: string[]): boolean => {
+      const options = parseBenchArgs(args);
+      if (options === 'help') return assert.fail(`${args.join(' ')} is not --help`);
+      return isWholeSuite(options.overrides);
+    };
+    // every run of the suite, only timed or paced otherwise: still the whole suite
+    for (const args of [
+      [],
+      ['--duration', '1'],
+      ['--duration', '1', '--warmup', '0'],
+      ['--quick'],
+      ['--quick', '--duration', '0.5'],
+      ['--push-rate', '5'],
+      ['--workers', '2'],
+    ]) {
+      assert.equal(whole(args), true, args.join(' ') || '(no options)');
+    }
+    // a part of the suite, or a question of one's own: no extras
+    for (const args of [
+      ['--transports', 'websocket'],
+      ['--scenarios', 'echo'],
+      ['--clients', '5'],
+      ['--payload', '64'],
+      ['--rtt', '0,20'],
+      ['--target', 'ws://127.0.0.1:9/'],
+      ['--duration', '1', '--transports', 'tcp'],
+    ]) {
+      assert.equal(whole(args), false, args.join(' '));
+    }
+  });
+
+  it('runs the faults profile from the command line, narrowed to one transport', { timeout: 120_000 }, () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'wirecost-faults-'));
+    const result = bench(['--profile', 'faults', '--transports', 'tcp', '--duration', '1', '--warmup', '0.3', '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    assert.equal(results.suite.name, 'faults');
+    // the faults suite's TCP runs: a cut link and a server restart (client-kill is for the HTTP transports, slow-consumer for WebSocket)
+    assert.deepEqual(
+      results.runs.map((run) => run.id),
+      ['push/tcp/1KiB/c10/r20/network-cut', 'push/tcp/1KiB/c10/r20/server-restart'],
+    );
+    const [cut, restart] = results.runs;
+    assert.ok(cut?.state === 'completed' && restart?.state === 'completed', result.stderr);
+    assert.equal(cut.fault?.kind, 'network-cut');
+    assert.equal(cut.network.method, 'relay', 'a cut needs the relay');
+    assert.equal(cut.messages.lost, 0, 'a cut only delays');
+    assert.equal(restart.fault?.kind, 'server-restart');
+    assert.ok(restart.connections.perClient > 1, 'the clients came back after the restart');
+    // narrowed: no micro-benchmarks, browser or Go peer
+    assert.equal(results.micro, undefined);
+    assert.equal(results.browser, undefined);
+    assert.equal(results.peers, undefined);
+    const report = readFileSync(path.join(out, 'report.md'), 'utf8');
+    const faults = report.slice(report.indexOf('## Faults'));
+    assert.ok(report.includes('## Faults'));
+    for (const run of results.runs) assert.ok(faults.includes(`\`${run.id}\``), `${run.id} in the report's faults table`);
+    assert.match(result.stderr, /^bench: 2 runs, about /m);
+    assert.match(result.stdout, /push\/tcp\/1KiB\/c10\/r20\/server-restart/);
   });
 
   it('runs the named runs and writes results.json with every field', () => {
