@@ -11,7 +11,10 @@ import WebSocket from 'ws';
 import { TRANSPORTS, echoReply, type ErrorCause, type TransportName } from '../servers/contract.ts';
 import { TcpFrameDecoder, encodeTcpFrame, TCP_HEADER_BYTES } from '../servers/tcp-framing.ts';
 import { ServerProcess } from '../bench/server-process.ts';
-import { connectedClient, delay } from './helpers.ts';
+import { connectedClient, delay, waitFor } from './helpers.ts';
+
+/** Each test's limit: a server or client that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 30_000;
 
 const MAX_MESSAGE_BYTES = 1024;
 const MAX_HEADER_BYTES = 4096;
@@ -107,14 +110,6 @@ async function errorCount(server: ServerProcess, cause: ErrorCause): Promise<num
   return (await server.stats()).errors[cause];
 }
 
-async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await delay(20);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // WebSocket frames written by hand (RFC 6455 section 5.2).
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +177,7 @@ for (const transport of TRANSPORTS) {
     });
 
     if (transport !== 'tcp') {
-      it('answers malformed HTTP with 400, closes the connection, and serves a good client', async () => {
+      it('answers malformed HTTP with 400, closes the connection, and serves a good client', { timeout: TEST_TIMEOUT_MS }, async () => {
         const before = await errorCount(server, 'bad-request');
         const garbage = await exchange(server.port, ['\x16\x03\x01 GARBAGE \x00\xff\r\n\r\n']);
         assert.match(garbage.text, /^HTTP\/1\.1 400 /);
@@ -194,7 +189,7 @@ for (const transport of TRANSPORTS) {
         await assertEchoes(transport, server);
       });
 
-      it(`answers headers over --max-header-bytes with 431 and takes ones under it`, async () => {
+      it(`answers headers over --max-header-bytes with 431 and takes ones under it`, { timeout: TEST_TIMEOUT_MS }, async () => {
         const head = (padding: number): string => `GET /stats HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(padding)}\r\nConnection: close\r\n\r\n`;
         const under = await exchange(server.port, [head(MAX_HEADER_BYTES / 2)]);
         assert.match(under.text, /^HTTP\/1\.1 200 /);
@@ -205,7 +200,7 @@ for (const transport of TRANSPORTS) {
         assert.equal(await errorCount(server, 'too-large'), before + 1);
       });
 
-      it('cuts off a client that sends its headers one byte at a time with 408 after --headers-timeout-ms', async () => {
+      it('cuts off a client that sends its headers one byte at a time with 408 after --headers-timeout-ms', { timeout: TEST_TIMEOUT_MS }, async () => {
         const slow = await exchange(server.port, ['GET /stats HTTP/1.1\r\n', ...trickle(`Host: 127.0.0.1\r\nX-Slow: ${'a'.repeat(50)}`, 100)]);
         assert.match(slow.text, /^HTTP\/1\.1 408 /);
         assert.ok(slow.closed);
@@ -216,7 +211,7 @@ for (const transport of TRANSPORTS) {
     }
 
     if (HTTP_TRANSPORTS.includes(transport)) {
-      it('answers bodies over --max-message-bytes with 413, by Content-Length and chunked, and closes', async () => {
+      it('answers bodies over --max-message-bytes with 413, by Content-Length and chunked, and closes', { timeout: TEST_TIMEOUT_MS }, async () => {
         const { id } = await register(server);
         const path = `/messages?client=${id}`;
         const declared = await exchange(server.port, [`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_MESSAGE_BYTES + 1}\r\n\r\n`]);
@@ -239,7 +234,7 @@ for (const transport of TRANSPORTS) {
         await assertEchoes(transport, server);
       });
 
-      it('answers an unknown client id on every route with 404 unknown-client', async () => {
+      it('answers an unknown client id on every route with 404 unknown-client', { timeout: TEST_TIMEOUT_MS }, async () => {
         const before = await errorCount(server, 'unknown-client');
         const delivery = transport === 'sse' ? '/events' : '/messages';
         const routes: [string, string, string?][] = [
@@ -258,7 +253,7 @@ for (const transport of TRANSPORTS) {
     }
 
     if (transport === 'long-poll' || transport === 'sse') {
-      it('never cuts off a held long poll or an open stream by the headers timeout', async () => {
+      it('never cuts off a held long poll or an open stream by the headers timeout', { timeout: TEST_TIMEOUT_MS }, async () => {
         const { id } = await register(server);
         const path = transport === 'sse' ? `/events?client=${id}` : `/messages?client=${id}`;
         const held = exchange(server.port, [`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`], LONG_POLL_TIMEOUT_MS + 1_000);
@@ -271,7 +266,7 @@ for (const transport of TRANSPORTS) {
     }
 
     if (transport === 'websocket') {
-      it('closes each invalid frame with its RFC 6455 code, counts it, and serves a good client', async () => {
+      it('closes each invalid frame with its RFC 6455 code, counts it, and serves a good client', { timeout: TEST_TIMEOUT_MS }, async () => {
         const before = await server.stats();
         const cases: [string, Buffer, number][] = [
           ['unknown opcode', clientFrame({ opcode: OPCODE.unknown, payload: Buffer.from('x') }), 1002],
@@ -295,7 +290,7 @@ for (const transport of TRANSPORTS) {
         await assertEchoes(transport, server);
       });
 
-      it('answers a bad handshake with 400 and counts it', async () => {
+      it('answers a bad handshake with 400 and counts it', { timeout: TEST_TIMEOUT_MS }, async () => {
         const before = await errorCount(server, 'bad-request');
         const answer = await exchange(server.port, [
           `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`,
@@ -307,7 +302,7 @@ for (const transport of TRANSPORTS) {
     }
 
     if (transport === 'tcp') {
-      it('answers garbage frames (a length, then bytes that are not UTF-8) with error frames and goes on', async () => {
+      it('answers garbage frames (a length, then bytes that are not UTF-8) with error frames and goes on', { timeout: TEST_TIMEOUT_MS }, async () => {
         const junk = Buffer.alloc(TCP_HEADER_BYTES + 6);
         junk.writeUInt32BE(6, 0);
         junk.set([0xff, 0xfe, 0xfd, 0xc0, 0x80, 0xed], TCP_HEADER_BYTES);
@@ -319,7 +314,7 @@ for (const transport of TRANSPORTS) {
         assert.equal(answer.closed, false);
       });
 
-      it('drops a connection whose frame stalls past --frame-timeout-ms, and keeps an idle one', async () => {
+      it('drops a connection whose frame stalls past --frame-timeout-ms, and keeps an idle one', { timeout: TEST_TIMEOUT_MS }, async () => {
         const half = encodeTcpFrame('x'.repeat(100)).subarray(0, 40);
         const stalled = await exchange(server.port, [half]);
         assert.deepEqual(tcpFrames(stalled.text), [
@@ -338,23 +333,27 @@ for (const transport of TRANSPORTS) {
   });
 
   describe(`caps: ${transport}`, () => {
-    it(`--max-clients ${CAP}: the next one is refused as documented, the first ${CAP} still work, and a freed place is taken again`, async () => {
-      const server = await ServerProcess.start(transport, { args: ['--max-clients', String(CAP)] });
-      try {
-        if (HTTP_TRANSPORTS.includes(transport)) await httpClientsCap(server);
-        else if (transport === 'websocket') await websocketCap(server);
-        else await tcpCap(server);
-        assert.equal(await errorCount(server, 'too-many-clients'), 1);
-      } finally {
-        await server.stop();
-      }
-    });
+    it(
+      `--max-clients ${CAP}: the next one is refused as documented, the first ${CAP} still work, and a freed place is taken again`,
+      { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const server = await ServerProcess.start(transport, { args: ['--max-clients', String(CAP)] });
+        try {
+          if (HTTP_TRANSPORTS.includes(transport)) await httpClientsCap(server);
+          else if (transport === 'websocket') await websocketCap(server);
+          else await tcpCap(server);
+          assert.equal(await errorCount(server, 'too-many-clients'), 1);
+        } finally {
+          await server.stop();
+        }
+      },
+    );
 
-    it(`--max-connections ${CAP}: one more connection is closed at once and counted; the first ${CAP} still work`, async () => {
+    it(`--max-connections ${CAP}: one more connection is closed at once and counted; the first ${CAP} still work`, { timeout: TEST_TIMEOUT_MS }, async () => {
       const server = await ServerProcess.start(transport, { args: ['--max-connections', String(CAP)] });
       try {
         const sockets = await Promise.all(Array.from({ length: CAP }, () => openSocket(server.port)));
-        await waitUntil(async () => (await server.stats()).connectionsOpen === CAP, `${CAP} open connections`);
+        await waitFor(async () => (await server.stats()).connectionsOpen === CAP, { what: `${CAP} open connections`, timeoutMs: 3_000, everyMs: 20 });
         const extra = await exchange(server.port, [], 2_000);
         assert.ok(extra.closed, 'the connection over the cap is closed');
         assert.equal(extra.text, '');
@@ -364,7 +363,7 @@ for (const transport of TRANSPORTS) {
         if (transport === 'tcp') assert.deepEqual(tcpFrames(reply), ['message Received:  first five']);
         else assert.match(reply, /^HTTP\/1\.1 200 /);
         for (const socket of sockets) socket.destroy();
-        await waitUntil(async () => (await server.stats()).connectionsOpen === 0, 'every connection closed');
+        await waitFor(async () => (await server.stats()).connectionsOpen === 0, { what: 'every connection closed', timeoutMs: 3_000, everyMs: 20 });
         await assertEchoes(transport, server);
       } finally {
         await server.stop();
@@ -374,7 +373,7 @@ for (const transport of TRANSPORTS) {
 }
 
 describe('slow consumer: sse', () => {
-  it('ends a stream whose client does not read once --max-buffered-bytes is queued, and counts it', async () => {
+  it('ends a stream whose client does not read once --max-buffered-bytes is queued, and counts it', { timeout: TEST_TIMEOUT_MS }, async () => {
     const server = await ServerProcess.start('sse', { args: ['--max-buffered-bytes', String(64 * 1024)] });
     try {
       const { id } = await register(server);
@@ -385,7 +384,7 @@ describe('slow consumer: sse', () => {
       // 40 MB of events: more than loopback's socket buffers can hold
       const push = await httpJson(server, 'POST', `/push?client=${id}`, '{"ratePerSecond":100000,"sizeBytes":4096,"count":10000}');
       assert.equal(push.status, 202);
-      await waitUntil(async () => (await server.stats()).errors['closed-slow-consumer'] === 1, 'the stream ended', 10_000);
+      await waitFor(async () => (await server.stats()).errors['closed-slow-consumer'] === 1, { what: 'the stream ended', timeoutMs: 10_000 });
       const stats = await server.stats();
       assert.ok(stats.writesBackpressured > 0, 'writes that returned false are counted');
       assert.ok(stats.messagesOut < 10_000, 'the rest was never written');
@@ -453,7 +452,7 @@ async function websocketCap(server: ServerProcess): Promise<void> {
     open.map((_, i) => echoReply(`ws ${i}`)),
   );
   open[0]!.close();
-  await waitUntil(async () => (await server.stats()).clients === CAP - 1, 'a freed place');
+  await waitFor(async () => (await server.stats()).clients === CAP - 1, { what: 'a freed place', timeoutMs: 3_000, everyMs: 20 });
   const again = await openWebSocket(server.port);
   again.close();
   for (const ws of open) ws.close();
@@ -461,13 +460,13 @@ async function websocketCap(server: ServerProcess): Promise<void> {
 
 async function tcpCap(server: ServerProcess): Promise<void> {
   const open = await Promise.all(Array.from({ length: CAP }, () => openSocket(server.port)));
-  await waitUntil(async () => (await server.stats()).clients === CAP, `${CAP} connections accepted`);
+  await waitFor(async () => (await server.stats()).clients === CAP, { what: `${CAP} connections accepted`, timeoutMs: 3_000, everyMs: 20 });
   const refused = await exchange(server.port, []);
   assert.match(tcpFrames(refused.text)[0] ?? '', /^control \{"code":"too-many-clients"/);
   assert.ok(refused.closed);
   for (const [i, socket] of open.entries()) assert.deepEqual(tcpFrames(await roundTrip(socket, encodeTcpFrame(`tcp ${i}`))), [`message Received:  tcp ${i}`]);
   open[0]!.destroy();
-  await waitUntil(async () => (await server.stats()).clients === CAP - 1, 'a freed place');
+  await waitFor(async () => (await server.stats()).clients === CAP - 1, { what: 'a freed place', timeoutMs: 3_000, everyMs: 20 });
   const again = await openSocket(server.port);
   assert.deepEqual(tcpFrames(await roundTrip(again, encodeTcpFrame('again'))), ['message Received:  again']);
   again.destroy();

@@ -14,6 +14,9 @@ import { encodeTcpFrame, TCP_CONTROL_FLAG } from '../servers/tcp-framing.ts';
 import { ServerProcess } from '../bench/server-process.ts';
 import { connectedClient, delay } from './helpers.ts';
 
+/** Each test's limit: a server or client that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 120_000;
+
 const SEED = process.env.FUZZ_SEED === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(process.env.FUZZ_SEED);
 const WARM_UP_CASES = 60;
 const CASES = 300;
@@ -203,33 +206,37 @@ async function assertEchoes(transport: TransportName, server: ServerProcess, con
 
 describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
   for (const [index, transport] of TRANSPORTS.entries()) {
-    it(`${transport}: ${CASES} random and mutated inputs, then a good client is served and memory is back near its baseline`, async (t) => {
-      const seed = (SEED + index) >>> 0;
-      t.diagnostic(`FUZZ_SEED=${SEED} (this transport: prng seed ${seed})`);
-      const fuzz = new Fuzzer(seededRandom(seed));
-      const server = await ServerProcess.start(transport, { args: SERVER_ARGS });
-      try {
-        const inputs = validInputs(transport, await registeredClient(transport, server));
-        await runCases(server.port, inputs, fuzz, WARM_UP_CASES);
-        await assertEchoes(transport, server, `warm-up, FUZZ_SEED=${SEED}`);
-        await delay(SETTLE_MS);
-        const baseline = (await server.stats()).rssBytes;
+    it(
+      `${transport}: ${CASES} random and mutated inputs, then a good client is served and memory is back near its baseline`,
+      { timeout: TEST_TIMEOUT_MS },
+      async (t) => {
+        const seed = (SEED + index) >>> 0;
+        t.diagnostic(`FUZZ_SEED=${SEED} (this transport: prng seed ${seed})`);
+        const fuzz = new Fuzzer(seededRandom(seed));
+        const server = await ServerProcess.start(transport, { args: SERVER_ARGS });
+        try {
+          const inputs = validInputs(transport, await registeredClient(transport, server));
+          await runCases(server.port, inputs, fuzz, WARM_UP_CASES);
+          await assertEchoes(transport, server, `warm-up, FUZZ_SEED=${SEED}`);
+          await delay(SETTLE_MS);
+          const baseline = (await server.stats()).rssBytes;
 
-        await runCases(server.port, inputs, fuzz, CASES);
-        await delay(SETTLE_MS);
-        const context = `FUZZ_SEED=${SEED}`;
-        assert.equal(server.process.exitCode, null, `the server is still running, ${context}`);
-        await assertEchoes(transport, server, context);
-        const stats = await server.stats();
-        assert.equal(stats.errors.internal, 0, `no internal error, ${context}`);
-        assert.ok(stats.connectionsAccepted >= WARM_UP_CASES + CASES, `every case reached the server, ${context}`);
-        assert.ok(
-          stats.rssBytes < baseline + RSS_SLACK_BYTES,
-          `rss ${(stats.rssBytes / 2 ** 20).toFixed(1)} MiB against a baseline of ${(baseline / 2 ** 20).toFixed(1)} MiB, ${context}`,
-        );
-      } finally {
-        await server.stop();
-      }
-    });
+          await runCases(server.port, inputs, fuzz, CASES);
+          await delay(SETTLE_MS);
+          const context = `FUZZ_SEED=${SEED}`;
+          assert.equal(server.process.exitCode, null, `the server is still running, ${context}`);
+          await assertEchoes(transport, server, context);
+          const stats = await server.stats();
+          assert.equal(stats.errors.internal, 0, `no internal error, ${context}`);
+          assert.ok(stats.connectionsAccepted >= WARM_UP_CASES + CASES, `every case reached the server, ${context}`);
+          assert.ok(
+            stats.rssBytes < baseline + RSS_SLACK_BYTES,
+            `rss ${(stats.rssBytes / 2 ** 20).toFixed(1)} MiB against a baseline of ${(baseline / 2 ** 20).toFixed(1)} MiB, ${context}`,
+          );
+        } finally {
+          await server.stop();
+        }
+      },
+    );
   }
 });

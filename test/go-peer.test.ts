@@ -13,6 +13,9 @@ import { runCommand } from './helpers.ts';
 /** A short bench run against the Go server: starting, one run and its report fit well within this. */
 const BENCH_TIMEOUT_MS = 60_000;
 
+/** Each test's limit: a server or client that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 60_000;
+
 const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
 const WS_ECHO = 'echo/websocket/1KiB/c10';
 
@@ -50,7 +53,7 @@ function echoOnce(url: string, text: string, timeoutMs: number, origin: string |
 }
 
 describe("the textbook's Go echo server as a peer", () => {
-  it('answers "Received:  hi" to a ws client, on / and on /ws', async (t) => {
+  it('answers "Received:  hi" to a ws client, on / and on /ws', { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const peer = await startGoEchoServer();
     if ('skipped' in peer) {
       t.skip(peer.skipped);

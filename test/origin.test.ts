@@ -13,6 +13,9 @@ import type { TransportName } from '../servers/contract.ts';
 import type { ServerProcess } from '../bench/server-process.ts';
 import { withServer } from './helpers.ts';
 
+/** Each test's limit: a server or client that hangs fails its test instead of the suite. */
+const TEST_TIMEOUT_MS = 30_000;
+
 const HTTP_LISTENERS: readonly TransportName[] = ['short-poll', 'long-poll', 'sse', 'websocket'];
 const LOOPBACK_ORIGINS = ['http://127.0.0.1:5173', 'http://localhost:8080', 'http://[::1]:3000', 'https://localhost'];
 const FOREIGN_ORIGIN = 'https://evil.example';
@@ -65,7 +68,7 @@ async function servedPath(transport: TransportName, server: ServerProcess): Prom
 
 for (const transport of HTTP_LISTENERS) {
   describe(`origin policy: ${transport}`, () => {
-    it('serves no Origin and loopback origins (with CORS), refuses any other with 403 and counts it', async () => {
+    it('serves no Origin and loopback origins (with CORS), refuses any other with 403 and counts it', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withServer(transport, ['--long-poll-timeout-ms', '100'], async (server) => {
         const path = await servedPath(transport, server);
         const plain = await request(server, 'GET', path);
@@ -108,7 +111,7 @@ for (const transport of HTTP_LISTENERS) {
 }
 
 describe('--allow-origin', () => {
-  it('adds the listed origins to the loopback ones; others are still refused', async () => {
+  it('adds the listed origins to the loopback ones; others are still refused', { timeout: TEST_TIMEOUT_MS }, async () => {
     for (const transport of ['short-poll', 'websocket'] as const) {
       await withServer(transport, ['--allow-origin', `${LISTED_ORIGIN},https://other.example`], async (server) => {
         const listed = await request(server, 'GET', '/stats', { Origin: LISTED_ORIGIN });
@@ -124,7 +127,7 @@ describe('--allow-origin', () => {
     }
   });
 
-  it('* allows any origin', async () => {
+  it('* allows any origin', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('sse', ['--allow-origin', '*'], async (server) => {
       const answer = await request(server, 'GET', '/stats', { Origin: FOREIGN_ORIGIN });
       assert.equal(answer.status, 200);

@@ -60,7 +60,7 @@ describe('npm run profile', () => {
     assert.throws(() => parseProfileArgs(['--transport', 'websocket', '--scenario', 'echo', '--sample-rate', '9']), /Unknown option/);
   });
 
-  it('profiles the websocket server under echo load with clinic doctor, without a terminal', async () => {
+  it('profiles the websocket server under echo load with clinic doctor, without a terminal', { timeout: SMOKE_TIMEOUT_MS + 30_000 }, async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-profile-'));
     try {
       const args = ['run', '--silent', 'profile', '--', '--transport', 'websocket', '--scenario', 'echo', '--duration', '2', '--clients', '10', '--out', out];
@@ -75,7 +75,7 @@ describe('npm run profile', () => {
     }
   });
 
-  it('exits 2 on an unknown option', async () => {
+  it('exits 2 on an unknown option', { timeout: SMOKE_TIMEOUT_MS + 30_000 }, async () => {
     const finished = await runDetached('npm', ['run', '--silent', 'profile', '--', '--frobnicate'], process.env, 30_000);
     assert.equal(finished.code, 2);
     assert.match(finished.stderr, /Unknown option '--frobnicate'/);
