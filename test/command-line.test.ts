@@ -25,17 +25,21 @@ function scriptArgs(name: string): string[] {
 
 describe('every command line', () => {
   for (const name of COMMANDS) {
-    it(`npm run ${name}: --help prints its usage and exits 0; an unknown option is one line and exit code 2`, async () => {
-      const args = scriptArgs(name);
-      const help = await runCommand(process.execPath, [...args, '--help'], { timeoutMs: COMMAND_TIMEOUT_MS });
-      assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, new RegExp(`^Usage: npm run ${name}\\b`));
-      assert.match(help.stdout, /--help +this text/);
-      const unknown = await runCommand(process.execPath, [...args, '--frobnicate'], { timeoutMs: COMMAND_TIMEOUT_MS });
-      assert.equal(unknown.code, 2, unknown.stderr);
-      assert.equal(unknown.stderr, `${name}: Unknown option '--frobnicate' (npm run ${name} -- --help shows the usage)\n`);
-      assert.equal(unknown.stdout, '');
-    });
+    it(
+      `npm run ${name}: --help prints its usage and exits 0; an unknown option is one line and exit code 2`,
+      { timeout: 2 * COMMAND_TIMEOUT_MS + 10_000 },
+      async () => {
+        const args = scriptArgs(name);
+        const help = await runCommand(process.execPath, [...args, '--help'], { timeoutMs: COMMAND_TIMEOUT_MS });
+        assert.equal(help.code, 0, help.stderr);
+        assert.match(help.stdout, new RegExp(`^Usage: npm run ${name}\\b`));
+        assert.match(help.stdout, /--help +this text/);
+        const unknown = await runCommand(process.execPath, [...args, '--frobnicate'], { timeoutMs: COMMAND_TIMEOUT_MS });
+        assert.equal(unknown.code, 2, unknown.stderr);
+        assert.equal(unknown.stderr, `${name}: Unknown option '--frobnicate' (npm run ${name} -- --help shows the usage)\n`);
+        assert.equal(unknown.stdout, '');
+      },
+    );
   }
 });
 

@@ -70,37 +70,41 @@ describe("the textbook's Go echo server as a peer", () => {
     }
   });
 
-  it("is driven by npm run bench -- --target with the target's own origin; --origin changes it, --origin none leaves it out (403)", async (t) => {
-    const peer = await startGoEchoServer();
-    if ('skipped' in peer) {
-      t.skip(peer.skipped);
-      return;
-    }
-    const out = mkdtempSync(path.join(tmpdir(), 'wirecost-go-target-'));
-    try {
-      const bench = async (extra: string[]): Promise<{ code: number | null; results: Results }> => {
-        const args = ['--import', 'tsx', 'bench/cli.ts', '--target', peer.url, '--scenarios', 'echo', '--clients', '2'];
-        args.push('--duration', '0.5', '--warmup', '0', '--out', out, ...extra);
-        const finished = await runCommand(process.execPath, args, { timeoutMs: BENCH_TIMEOUT_MS });
-        return { code: finished.code, results: JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results };
-      };
-      for (const extra of [[], ['--origin', 'https://textbook.example']]) {
-        const { code, results } = await bench(extra);
-        const run = results.runs[0];
-        assert.equal(code, 0, `${extra.join(' ')}: ${run?.state === 'failed' ? run.error : ''}`);
-        assert.equal(run?.state, 'completed');
-        if (run?.state === 'completed') assert.ok(run.messages.received > 0, 'echoes came back');
+  it(
+    "is driven by npm run bench -- --target with the target's own origin; --origin changes it, --origin none leaves it out (403)",
+    { timeout: 4 * BENCH_TIMEOUT_MS },
+    async (t) => {
+      const peer = await startGoEchoServer();
+      if ('skipped' in peer) {
+        t.skip(peer.skipped);
+        return;
       }
-      const refused = await bench(['--origin', 'none']);
-      assert.equal(refused.code, 1);
-      const run = refused.results.runs[0];
-      assert.equal(run?.state, 'failed');
-      if (run?.state === 'failed') assert.match(run.error, /403/);
-    } finally {
-      await peer.stop();
-      rmSync(out, { recursive: true, force: true });
-    }
-  });
+      const out = mkdtempSync(path.join(tmpdir(), 'wirecost-go-target-'));
+      try {
+        const bench = async (extra: string[]): Promise<{ code: number | null; results: Results }> => {
+          const args = ['--import', 'tsx', 'bench/cli.ts', '--target', peer.url, '--scenarios', 'echo', '--clients', '2'];
+          args.push('--duration', '0.5', '--warmup', '0', '--out', out, ...extra);
+          const finished = await runCommand(process.execPath, args, { timeoutMs: BENCH_TIMEOUT_MS });
+          return { code: finished.code, results: JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results };
+        };
+        for (const extra of [[], ['--origin', 'https://textbook.example']]) {
+          const { code, results } = await bench(extra);
+          const run = results.runs[0];
+          assert.equal(code, 0, `${extra.join(' ')}: ${run?.state === 'failed' ? run.error : ''}`);
+          assert.equal(run?.state, 'completed');
+          if (run?.state === 'completed') assert.ok(run.messages.received > 0, 'echoes came back');
+        }
+        const refused = await bench(['--origin', 'none']);
+        assert.equal(refused.code, 1);
+        const run = refused.results.runs[0];
+        assert.equal(run?.state, 'failed');
+        if (run?.state === 'failed') assert.match(run.error, /403/);
+      } finally {
+        await peer.stop();
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('report: the Go server beside ws', () => {

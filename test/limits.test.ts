@@ -31,7 +31,7 @@ function verdicts(setup: string, probes: Probe[], wrapper: string[] = []): { ope
 
 /** Whether this machine lets a child have a network namespace of its own (root, as CI is). */
 function ownNetworkNamespace(): string | undefined {
-  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'echo "1024 1123" > /proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8' });
+  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'echo "1024 1123" > /proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8', timeout: 10_000 });
   return probe.status === 0 ? undefined : `no network namespace of its own here (unshare -n): ${probe.stderr.trim() || probe.error?.message}`;
 }
 

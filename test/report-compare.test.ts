@@ -55,10 +55,10 @@ describe('report: compare', () => {
 
 describe('report: command line', () => {
   // npx as a user would run it once; node with tsx's loader for the rest, which starts faster.
-  const tsx = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/report.ts', ...args], { encoding: 'utf8' });
+  const tsx = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/report.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
 
   it('exits 2 on an unknown option', () => {
-    const result = spawnSync('npx', ['tsx', 'scripts/report.ts', '--bogus'], { encoding: 'utf8' });
+    const result = spawnSync('npx', ['tsx', 'scripts/report.ts', '--bogus'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /report: Unknown option '--bogus'/);
     assert.equal(result.stderr, "report: Unknown option '--bogus' (npm run report -- --help shows the usage)\n");

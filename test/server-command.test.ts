@@ -168,14 +168,22 @@ describe('npm run server, as the README starts it', () => {
     { to: 'process', signal: 'SIGINT' },
     { to: 'group', signal: 'SIGINT' },
   ] as const) {
-    it(`stops on ${stop.signal} to the ${stop.to === 'process' ? 'npm process' : 'process group (Ctrl-C)'}: exit code 0, no process left`, async () => {
-      await startAndStop('npm', npm, stop);
-    });
+    it(
+      `stops on ${stop.signal} to the ${stop.to === 'process' ? 'npm process' : 'process group (Ctrl-C)'}: exit code 0, no process left`,
+      { timeout: READY_TIMEOUT_MS + 2 * STOP_TIMEOUT_MS + 10_000 },
+      async () => {
+        await startAndStop('npm', npm, stop);
+      },
+    );
   }
 
-  it('is node with tsx underneath, which stops the same way when run as it is, and takes a signal repeated at once as one', async () => {
-    const args = ['--import', 'tsx', 'servers/main.ts', '--transport', 'websocket', '--port', '0'];
-    await startAndStop(process.execPath, args, { to: 'process', signal: 'SIGTERM' });
-    await startAndStop(process.execPath, args, { to: 'process', signal: 'SIGINT', repeatAfterMs: 100 });
-  });
+  it(
+    'is node with tsx underneath, which stops the same way when run as it is, and takes a signal repeated at once as one',
+    { timeout: READY_TIMEOUT_MS + 2 * STOP_TIMEOUT_MS + 10_000 },
+    async () => {
+      const args = ['--import', 'tsx', 'servers/main.ts', '--transport', 'websocket', '--port', '0'];
+      await startAndStop(process.execPath, args, { to: 'process', signal: 'SIGTERM' });
+      await startAndStop(process.execPath, args, { to: 'process', signal: 'SIGINT', repeatAfterMs: 100 });
+    },
+  );
 });
