@@ -207,6 +207,9 @@ export function runId(config: RunConfig): string {
   if (config.scenario === 'echo' && config.inFlight !== 1) parts.push(`k${config.inFlight}`);
   if (config.rttMs > 0) parts.push(`rtt${config.rttMs}ms`);
   if (config.bandwidthBitsPerSecond > 0) parts.push(`bw${bandwidthLabel(config.bandwidthBitsPerSecond)}`);
+  if (config.queueBytes !== undefined) parts.push(`q${sizeLabel(config.queueBytes)}`);
+  if ((config.lossPercent ?? 0) > 0) parts.push(`loss${config.lossPercent}%`);
+  if ((config.jitterMs ?? 0) > 0) parts.push(`jitter${config.jitterMs}ms`);
   if (config.perMessageDeflate) parts.push('deflate');
   if (config.fault !== undefined) parts.push(config.fault);
   if (config.target !== undefined) parts.push('target');

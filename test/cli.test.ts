@@ -50,7 +50,9 @@ describe('bench command line', () => {
       [['--payload', '12 parsecs'], /--payload: "12 parsecs" is not a size/],
       [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
       [['--profile', 'huge'], /unknown profile "huge": use default, quick, scale/],
-      [['--loss', '1'], /--loss needs tc netem/],
+      [['--loss', '101'], /--loss is a percentage: 0 to 100/],
+      [['--link', 'pigeon'], /--link takes auto, netns, relay, not "pigeon"/],
+      [['--queue', 'lots'], /--queue: "lots" is not a size/],
       [['--origin', 'http://page.example/index.html'], /--origin takes an origin \(scheme:\/\/host\[:port\], nothing after it\) or none/],
     ] as const) {
       const result = bench([...args]);
@@ -78,6 +80,11 @@ describe('bench command line', () => {
       '--origin',
       '--workers',
       '--out',
+      '--link',
+      '--loss',
+      '--queue',
+      '--jitter',
+      '--seed',
     ]) {
       assert.ok(result.stdout.includes(option), option);
     }
@@ -105,6 +112,28 @@ describe('bench command line', () => {
     const scaleRuns = resolveSuite(SUITES.scale, scale.overrides);
     assert.ok(scaleRuns.some((run) => run.clients === 100_000));
     assert.ok(scaleRuns.filter((run) => run.group === 'capacity').every((run) => run.latencyBoundMs === 500));
+    const lossy = parseBenchArgs([
+      '--transports',
+      'tcp',
+      '--scenarios',
+      'echo',
+      '--clients',
+      '1',
+      '--rtt',
+      '20',
+      '--loss',
+      '1',
+      '--seed',
+      '9',
+      '--link',
+      'netns',
+    ]);
+    if (lossy === 'help') return assert.fail('not --help');
+    assert.equal(lossy.link, 'netns');
+    const [lossyRun] = resolveSuite(SUITES[lossy.suite], lossy.overrides);
+    assert.equal(lossyRun?.lossPercent, 1);
+    assert.equal(lossyRun?.seed, 9);
+    assert.equal(runId(lossyRun!), 'echo/tcp/1KiB/c1/rtt20ms/loss1%');
   });
 
   it('records a real-browser measurement that failed as failed, and exits non-zero for it; a skipped one exits 0', async () => {

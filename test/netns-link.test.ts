@@ -10,6 +10,9 @@ import { NetnsLink, NO_SHAPE, netnsUnavailable, symmetricPath, type PathShape } 
 import { netnsServerArgs } from '../bench/link/index.ts';
 import { probe, probeOk } from '../bench/link/probe.ts';
 import { ServerProcess } from '../bench/server-process.ts';
+import { runScenario } from '../bench/engine.ts';
+import { RUN_DEFAULTS } from '../bench/scenarios.ts';
+import type { CompletedRun } from '../bench/result.ts';
 
 const unavailable = netnsUnavailable();
 const skip = unavailable === undefined ? false : `the netns method cannot run here: ${unavailable}`;
@@ -117,5 +120,29 @@ describe('the netns link against physics', { skip }, () => {
       assert.ok(rtt.maxUs - rtt.minUs > 1000, `round trips from ${rtt.minUs} to ${rtt.maxUs} µs`);
       assert.ok(rtt.minUs >= 2000, 'never less than the delay less the jitter, each way');
     });
+  });
+
+  it('carries a run: clients and server in their namespaces, every packet counted, the payload the driver counted', async () => {
+    const result = await runScenario(
+      { ...RUN_DEFAULTS, scenario: 'echo', transport: 'tcp', clients: 2, rttMs: 10, warmupSeconds: 0.2, durationSeconds: 0.5 },
+      { serverCommand: [], localAddresses: [], emit: () => {}, link: { method: 'netns', reason: 'the test asks for it' } },
+    );
+    assert.equal(result.state, 'completed', result.state === 'failed' ? result.error : '');
+    const run = result as CompletedRun;
+    assert.equal(run.network.method, 'netns');
+    assert.equal(run.network.reason, 'the test asks for it');
+    assert.ok(run.target.includes('100.64.0.2'), run.target);
+    assert.equal(run.messages.lost, 0);
+    assert.ok(run.latencyMs.p50 >= 10, `p50 ${run.latencyMs.p50} ms at RTT 10 ms`);
+    const wire = run.onTheWire!;
+    assert.equal(wire.up.tcpPayloadBytes, run.bytes.up.total, 'the link carried the payload the driver sent');
+    assert.equal(wire.down.tcpPayloadBytes, run.bytes.down.total, 'and the payload it received');
+    assert.equal(wire.up.syn, run.connections.opened, 'one SYN per connection');
+    assert.equal(wire.down.syn, run.connections.opened, 'one SYN-ACK per connection');
+    assert.ok(wire.up.fin >= 1 && wire.down.fin >= 1, 'the teardown was counted');
+    assert.ok(wire.up.ipBytes > wire.up.tcpPayloadBytes + 40 * wire.up.packets - 1, 'IP and TCP headers are in the IP bytes');
+    assert.equal(wire.up.retransmittedSegments + wire.down.retransmittedSegments, 0);
+    assert.equal(wire.unintendedDrops, 0);
+    assert.ok(run.driver.cpuSeconds > 0);
   });
 });
