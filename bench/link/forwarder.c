@@ -19,6 +19,8 @@
  * side's as peer, and prints one JSON line when ready. On standard input it takes lines:
  *   stats     one JSON line of counters (and the namespaces' TCP counters)
  *   cut MS    nothing passes either way for MS milliseconds; what arrives is held, in order
+ *   trace N   record the next N packets: direction, when read and delivered, TCP flags, payload, ports
+ *   dump      one JSON line of the trace: [up, readUs, deliveredUs (-1: dropped), flags, payload, sport, dport]
  *   quit      exit (end of input too; and the death of the process that started it)
  * The devices go with the process: they are not persistent.
  *
@@ -173,8 +175,55 @@ struct counters {
 struct slot {
   uint64_t due;
   uint32_t length;
+  /* its entry in the trace, or -1 */
+  int32_t traced;
   uint8_t data[SLOT_BYTES];
 };
+
+/* The trace: for the first packets after "trace N", when each was read and delivered. */
+struct trace_entry {
+  uint8_t up, flags;
+  uint16_t source_port, destination_port;
+  uint32_t payload;
+  uint64_t read_ns, delivered_ns;
+};
+static struct trace_entry *trace_entries = NULL;
+static uint32_t trace_limit = 0, trace_count = 0;
+static uint64_t trace_start = 0;
+
+static int32_t trace_packet(int up, const uint8_t *p, uint32_t length, uint64_t now) {
+  if (trace_count >= trace_limit || length < 20) return -1;
+  struct trace_entry *e = &trace_entries[trace_count];
+  memset(e, 0, sizeof *e);
+  e->up = (uint8_t)up;
+  e->read_ns = now;
+  uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4;
+  uint32_t total = ((uint32_t)p[2] << 8) | p[3];
+  if ((p[9] == IPPROTO_TCP || p[9] == IPPROTO_UDP) && total <= length && ihl + 8 <= total) {
+    const uint8_t *l4 = p + ihl;
+    e->source_port = (uint16_t)((l4[0] << 8) | l4[1]);
+    e->destination_port = (uint16_t)((l4[2] << 8) | l4[3]);
+    if (p[9] == IPPROTO_TCP && ihl + 20 <= total) {
+      uint32_t offset = (uint32_t)(l4[12] >> 4) * 4;
+      e->flags = l4[13];
+      e->payload = total > ihl + offset ? total - ihl - offset : 0;
+    } else {
+      e->payload = total - ihl - 8;
+    }
+  }
+  return (int32_t)trace_count++;
+}
+
+static void print_trace(void) {
+  printf("{\"type\":\"trace\",\"packets\":[");
+  for (uint32_t i = 0; i < trace_count; i++) {
+    const struct trace_entry *e = &trace_entries[i];
+    printf("%s[%d,%.3f,%.3f,%u,%u,%u,%u]", i == 0 ? "" : ",", e->up, (double)(e->read_ns - trace_start) / 1e3,
+           e->delivered_ns == 0 ? -1.0 : (double)(e->delivered_ns - trace_start) / 1e3, e->flags, e->payload, e->source_port, e->destination_port);
+  }
+  printf("]}\n");
+  fflush(stdout);
+}
 
 struct direction {
   const char *name;
@@ -223,11 +272,13 @@ static struct slot *tail_slot(struct direction *d) {
   return &d->ring[(d->head + d->count) % d->capacity];
 }
 
-static void deliver(struct direction *d, const uint8_t *data, uint32_t length) {
-  if (write(d->out_fd, data, length) == (ssize_t)length)
+static void deliver(struct direction *d, const uint8_t *data, uint32_t length, int32_t traced) {
+  if (write(d->out_fd, data, length) == (ssize_t)length) {
     d->c.delivered++;
-  else
+    if (traced >= 0 && (uint32_t)traced < trace_count) trace_entries[traced].delivered_ns = now_ns();
+  } else {
     d->c.write_errors++;
+  }
 }
 
 static void release(struct direction *d, uint64_t now) {
@@ -235,7 +286,7 @@ static void release(struct direction *d, uint64_t now) {
     struct slot *s = &d->ring[d->head];
     uint64_t at = s->due > cut_until ? s->due : cut_until;
     if (at > now) return;
-    deliver(d, s->data, s->length);
+    deliver(d, s->data, s->length, s->traced);
     d->head = (d->head + 1) % d->capacity;
     d->count--;
   }
@@ -266,6 +317,7 @@ static void take(struct direction *d) {
       continue;
     }
     count_packet(&d->c, into->data, length);
+    int32_t traced = trace_packet(d->name[0] == 'u', into->data, length, now);
     if (s == NULL) {
       d->c.dropped_overflow++;
       continue;
@@ -300,9 +352,10 @@ static void take(struct direction *d) {
     if (due < d->last_due) due = d->last_due;
     d->last_due = due;
     if (due <= now && d->count == 0 && cut_until <= now) {
-      deliver(d, into->data, length);
+      deliver(d, into->data, length, traced);
       continue;
     }
+    s->traced = traced;
     s->due = due;
     s->length = length;
     d->count++;
@@ -555,6 +608,16 @@ static int forward(struct options *o) {
             print_stats(&up, &down, &o->a, &o->b);
           else if (strncmp(line, "cut ", 4) == 0)
             cut_until = now_ns() + number("cut", line + 4) * 1000000u;
+          else if (strncmp(line, "trace ", 6) == 0) {
+            uint64_t limit = number("trace", line + 6);
+            if (limit > 1000000) limit = 1000000;
+            free(trace_entries);
+            trace_entries = calloc(limit > 0 ? limit : 1, sizeof *trace_entries);
+            trace_limit = trace_entries == NULL ? 0 : (uint32_t)limit;
+            trace_count = 0;
+            trace_start = now_ns();
+          } else if (strcmp(line, "dump") == 0)
+            print_trace();
           else if (strcmp(line, "quit") == 0)
             return 0;
           size_t used = (size_t)(end - line) + 1;

@@ -99,6 +99,19 @@ export interface ForwarderStats {
   b: NamespaceCounters;
 }
 
+/** One packet of a trace: its direction, when the forwarder read it and delivered it (undefined: dropped), µs from the trace's start. */
+export interface TracedPacket {
+  /** Client to server. */
+  up: boolean;
+  readUs: number;
+  deliveredUs: number | undefined;
+  /** TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16). */
+  flags: number;
+  payloadBytes: number;
+  sourcePort: number;
+  destinationPort: number;
+}
+
 function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -347,16 +360,40 @@ export class NetnsLink {
     return ['ip', 'netns', 'exec', side === 'client' ? this.clientNamespace : this.serverNamespace];
   }
 
-  /** The forwarder's counters so far, and the namespaces' TCP counters. */
-  async stats(): Promise<ForwarderStats> {
+  /** Sends the forwarder a command that answers with one line, and resolves with it. */
+  private async ask(command: string): Promise<string> {
     const child = this.forwarder;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) throw new Error(`the forwarder is not running: ${this.stderr.trim()}`);
     const line = await new Promise<string>((resolve) => {
       this.replies.push(resolve);
-      child.stdin!.write('stats\n');
+      child.stdin!.write(`${command}\n`);
     });
     if (line === '') throw new Error(`the forwarder exited: ${this.stderr.trim()}`);
-    return JSON.parse(line) as ForwarderStats;
+    return line;
+  }
+
+  /** The forwarder's counters so far, and the namespaces' TCP counters. */
+  async stats(): Promise<ForwarderStats> {
+    return JSON.parse(await this.ask('stats')) as ForwarderStats;
+  }
+
+  /** Records the next `packets` packets (both ways): when each was read and delivered; traced() returns them. */
+  trace(packets: number): void {
+    this.forwarder?.stdin?.write(`trace ${Math.round(packets)}\n`);
+  }
+
+  /** The packets recorded since trace(), times in microseconds from it. */
+  async traced(): Promise<TracedPacket[]> {
+    const { packets } = JSON.parse(await this.ask('dump')) as { packets: [number, number, number, number, number, number, number][] };
+    return packets.map(([up, readUs, deliveredUs, flags, payloadBytes, sourcePort, destinationPort]) => ({
+      up: up === 1,
+      readUs,
+      deliveredUs: deliveredUs < 0 ? undefined : deliveredUs,
+      flags,
+      payloadBytes,
+      sourcePort,
+      destinationPort,
+    }));
   }
 
   /** Waits until no packet has crossed for `quietMs` (at most `limitMs`), and returns the counters then. */
