@@ -30,6 +30,7 @@ import {
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
 import { LINK_REQUESTS, chooseLink, needsNetns, wantsLink, type LinkRequest } from './link/index.ts';
+import { firstMessageFor } from './link/first-message.ts';
 import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
 
 interface OptionSpec {
@@ -330,7 +331,8 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
       return 2;
     }
     process.stderr.write(`bench: shaped runs use the ${link.method} link: ${link.reason}\n`);
-    if (link.method !== 'netns' && runs.some(needsNetns)) {
+    const { lossPercent, jitterMs, queueBytes } = options.overrides.values ?? {};
+    if (link.method !== 'netns' && [lossPercent, jitterMs, queueBytes].some((value) => value !== undefined)) {
       process.stderr.write('bench: --loss, --jitter and --queue need the netns link, which these runs cannot have\n');
       return 2;
     }
@@ -367,6 +369,10 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
       progress.skip(config, `${config.transport}'s ramp ended at fewer clients (${ended})`);
       continue;
     }
+    if (needsNetns(config) && link?.method !== 'netns') {
+      progress.skip(config, `it needs the netns link: ${link?.reason ?? 'none was chosen'}`);
+      continue;
+    }
     const sampled = results.samples.some((kept) => kept.transport === config.transport);
     const result = await runScenario(config, { ...engineContext, ...(sampled ? {} : { onSample: keepSample }) });
     results.runs.push(result);
@@ -393,6 +399,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
       results.micro = await runMicroBenchmarks({ timeMs: microTimeMs });
     }
     results.browser = await measureBrowserFor(runs);
+    if (runs.some((run) => run.group === 'rtt')) results.firstMessage = await firstMessageFor(link, (line) => process.stderr.write(`bench: ${line}\n`));
     results.peers = { go: await runGoPeer(runs, engineContext, results.runs) };
   }
   results.finishedAt = new Date().toISOString();

@@ -63,7 +63,7 @@ export interface RunConfig {
   engine: 'autocannon' | 'wirecost';
   workers: number;
   /** Which series of a suite the run belongs to, where the report reads it as one. */
-  group?: 'kaazing' | 'rtt' | 'capacity' | 'faults';
+  group?: 'kaazing' | 'rtt' | 'capacity' | 'faults' | 'loss' | 'kaazing-link';
   /** A fault injected halfway through the window (see FAULTS). */
   fault?: FaultKind;
   /** capacity: the p99 push latency a transport must stay under at a step of the ramp. */
@@ -159,6 +159,23 @@ export interface OnTheWire {
   down: WireDirection;
   /** Packets the emulation lost on its own (its buffers full): 0 unless the forwarder was overrun. */
   unintendedDrops: number;
+}
+
+/**
+ * "From 150 ms to 50 ms", both sides, on the netns link with `oneWayDelayMs` each way: medians of
+ * `samples` of each. The *Ms figures without "client" come from the forwarder's trace (when the
+ * path delivered each packet, from the moment the client's first packet of the exchange entered
+ * it); clientAnswerMs and clientLatencyMs are what the client itself timed.
+ */
+export interface FirstMessage {
+  oneWayDelayMs: number;
+  samples: number;
+  /** A poll on a new connection: SYN-ACK back, the request in the server's namespace, the first byte of the answer back (from the SYN). */
+  newConnectionPoll: { connectedMs: number; serverHasRequestMs: number; answerMs: number; clientAnswerMs: number };
+  /** A poll on an open keep-alive connection (from the request). */
+  keepAlivePoll: { serverHasRequestMs: number; answerMs: number; clientAnswerMs: number };
+  /** One frame pushed down an open WebSocket: on the path (server's packet to client's), and server stamp to client receipt. */
+  websocketFrame: { onTheWireMs: number; clientLatencyMs: number };
 }
 
 /**
@@ -350,6 +367,8 @@ export interface Results {
   micro?: MicroResults;
   /** The method the suite's shaped runs used (bench/link/), why, and what the netns forwarder costs; absent where no run was shaped. */
   link?: { method: 'netns' | 'relay'; reason: string; cost?: ForwarderCost };
+  /** "From 150 ms to 50 ms" measured on the netns link; or why not (skipped: no netns link), or the error of a measurement that failed. */
+  firstMessage?: FirstMessage | { skipped: string } | { failed: string };
   /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */
   peers?: { go?: { skipped?: string; version?: string; runIds: string[] } };
   finishedAt: string;

@@ -34,9 +34,11 @@ export function wantsLink(config: RunConfig): boolean {
   return shaped(config) || config.emulateLink === true;
 }
 
-/** Does the run need the netns method (the relay cannot do it)? */
+/** Does the run need the netns method (the relay cannot do it): loss, jitter, a queue, or a series only the netns link measures (loss, the Kaazing case's queue)? */
 export function needsNetns(config: RunConfig): boolean {
-  return (config.lossPercent ?? 0) > 0 || (config.jitterMs ?? 0) > 0 || config.queueBytes !== undefined;
+  return (
+    (config.lossPercent ?? 0) > 0 || (config.jitterMs ?? 0) > 0 || config.queueBytes !== undefined || config.group === 'loss' || config.group === 'kaazing-link'
+  );
 }
 
 /** The method that carries one run, and why. */
