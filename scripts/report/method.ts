@@ -3,6 +3,7 @@ import { SCENARIOS, type Results, type RunConfig, type ScenarioName } from '../.
 import { formatNumber } from './format.ts';
 import { bullets, code, table } from './markdown.ts';
 import { runsOf } from './runs.ts';
+import { linkMethodLine } from './link-section.ts';
 
 const BYTES_PER_GIBIBYTE = 2 ** 30;
 
@@ -70,6 +71,7 @@ export function methodSection(results: Results): string {
     `**Command**: ${code(environment.command)}.`,
     `**Started** ${environment.startedAt}, **finished** ${results.finishedAt === '' ? 'not recorded' : results.finishedAt}.`,
     `**CPU pinning** of server and driver to different cores: ${pinningLine(results)}.`,
+    ...[linkMethodLine(results)].filter((line) => line !== undefined),
     `**Suite**: ${suiteLine(results)}.`,
   ]);
   const measured = bullets([
