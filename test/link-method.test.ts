@@ -20,6 +20,7 @@ describe('choosing the link', () => {
     assert.equal(linkMethodFor(config({ emulateLink: true }), netns).method, 'netns');
     assert.equal(linkMethodFor(config({ emulateLink: true }), relay).method, 'direct');
     assert.match(linkMethodFor(config({ rttMs: 20, target: 'ws://127.0.0.1:1/' }), netns).reason, /--target/);
+    assert.equal(linkMethodFor(config({ emulateLink: true, target: 'ws://127.0.0.1:1/' }), netns).method, 'direct');
   });
 
   it('shapes the path from the run: half the RTT each way, 100 ms of queue at the rate unless told, loss and its seed', () => {

@@ -552,6 +552,12 @@ static void parse(struct options *o, int argc, char **argv, int first) {
 static int forward(struct options *o) {
   if (o->a.ns == NULL || o->b.ns == NULL || o->a.dev == NULL || o->b.dev == NULL || o->a.addr == NULL || o->b.addr == NULL)
     fail("forward needs --ns-a, --dev-a, --addr-a, --ns-b, --dev-b and --addr-b");
+  /* the link is neither the driver's nor the server's: it runs on whichever core is free, whatever
+     core the process that started it was pinned to */
+  cpu_set_t every;
+  CPU_ZERO(&every);
+  for (long cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && cpu < CPU_SETSIZE; cpu++) CPU_SET((int)cpu, &every);
+  sched_setaffinity(0, sizeof every, &every);
   o->a.ns_fd = open_ns(o->a.ns);
   o->b.ns_fd = open_ns(o->b.ns);
   int fd_a = create_tun(o->a.ns_fd, o->a.dev, o->a.addr, o->b.addr, o->mtu);

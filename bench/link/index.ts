@@ -44,8 +44,10 @@ export function needsNetns(config: RunConfig): boolean {
 /** The method that carries one run, and why. */
 export function linkMethodFor(config: RunConfig, choice: LinkChoice | undefined): { method: LinkMethod; reason: string } {
   const netns = choice?.method === 'netns';
-  if (!shaped(config) && !(netns && config.emulateLink === true)) return { method: 'direct', reason: 'nothing to emulate: loopback as it is' };
-  if (config.target !== undefined) return { method: 'relay', reason: 'a server the suite did not start (--target) is outside the namespaces' };
+  // a server the suite did not start is outside the namespaces: the relay shapes its link, if anything does
+  const outside = config.target !== undefined;
+  if (!shaped(config) && !(netns && !outside && config.emulateLink === true)) return { method: 'direct', reason: 'nothing to emulate: loopback as it is' };
+  if (outside) return { method: 'relay', reason: 'a server the suite did not start (--target) is outside the namespaces' };
   if (netns) return { method: 'netns', reason: choice.reason };
   return { method: 'relay', reason: choice?.reason ?? 'no netns link was set up for this run' };
 }

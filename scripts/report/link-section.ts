@@ -36,7 +36,8 @@ export function linkMethodLine(results: Results): string | undefined {
   const parts = [
     `**Emulated link**: netns (${link.reason}). The driver's clients run in one network namespace (100.64.0.1), the server in another ` +
       "(100.64.0.2), each with a TUN device; a forwarder (`bench/link/forwarder.c`, built at first use with the system's cc) moves whole IP " +
-      'packets between the two with the run’s delay (half the RTT each way), rate and drop-tail queue, seeded loss and jitter. The kernel’s ' +
+      'packets between the two with the run’s delay (half the RTT each way), rate and drop-tail queue, seeded loss and jitter; it is not ' +
+      'pinned to the driver’s or the server’s core. The kernel’s ' +
       'TCP runs over it, with an MTU of 1,500 bytes: handshakes, slow start, delayed ACKs and retransmissions happen as on a real path.',
   ];
   const cost = link.cost;
@@ -65,7 +66,7 @@ export function linkMethodLine(results: Results): string | undefined {
 
 /** The RTT section's description of its link, from the method its runs had. */
 export function rttLinkText(results: Results): string | undefined {
-  const runs = completedRuns(results).filter((run) => run.config.group === 'rtt');
+  const runs = completedRuns(results).filter((run) => run.config.group === 'rtt' && run.config.target === undefined);
   if (runs.length === 0 || !runs.every((run) => run.network?.method === 'netns')) return undefined;
   return (
     'These runs go over the netns link (see Method): the kernel’s TCP over an emulated path that delays each packet by half the round-trip ' +
