@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,10 @@ export function forwarderBinary(): string {
       chmodSync(partial, 0o700);
       // another process building at the same time renames an identical binary over it: either wins
       renameSync(partial, binary);
+      // builds of older sources are of no more use (a process still running one keeps its copy)
+      for (const name of readdirSync(path.dirname(binary))) {
+        if (/^wirecost-link-[0-9a-f]{16}$/.test(name) && name !== path.basename(binary)) rmSync(path.join(path.dirname(binary), name), { force: true });
+      }
     } catch (error) {
       rmSync(partial, { force: true });
       const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
