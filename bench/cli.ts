@@ -29,6 +29,8 @@ import {
 } from './scenarios.ts';
 import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
+import { LINK_REQUESTS, chooseLink, needsNetns, wantsLink, type LinkRequest } from './link/index.ts';
+import { firstMessageFor } from './link/first-message.ts';
 import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
 
 interface OptionSpec {
@@ -63,9 +65,17 @@ const OPTIONS: Record<string, OptionSpec> = {
   'broadcast-events': { type: 'string', value: 'n', help: `broadcast: events in the window (default ${RUN_DEFAULTS.broadcastEvents})` },
   'long-poll-timeout': { type: 'string', value: 'ms', help: `long-poll: how long the server holds an empty poll (default ${RUN_DEFAULTS.longPollTimeoutMs})` },
   'per-message-deflate': { type: 'boolean', help: 'websocket: negotiate permessage-deflate' },
-  rtt: { type: 'string', value: 'list', help: 'round-trip times in ms to add between driver and server, e.g. 0,20,100 (a delaying relay)' },
-  bandwidth: { type: 'string', value: 'rate', help: 'bits per second each direction of the link carries, e.g. 10mbit, 1gbit (a delaying relay)' },
-  loss: { type: 'string', value: 'percent', help: 'packet loss: needs tc netem, which the relay cannot emulate (refused where netem is absent)' },
+  rtt: { type: 'string', value: 'list', help: 'round-trip times in ms to add between driver and server, e.g. 0,20,100 (an emulated link, see --link)' },
+  bandwidth: { type: 'string', value: 'rate', help: 'bits per second each direction of the link carries, e.g. 10mbit, 1gbit (an emulated link, see --link)' },
+  queue: { type: 'string', value: 'size', help: 'netns link: the queue in front of --bandwidth, e.g. 64KiB (drop-tail; default 100 ms at the rate)' },
+  loss: { type: 'string', value: 'percent', help: 'netns link: packets lost at random each way, e.g. 1 (refused where the netns method cannot run)' },
+  jitter: { type: 'string', value: 'ms', help: 'netns link: up to this much more or less one-way delay at random; packets stay in order' },
+  seed: { type: 'string', value: 'n', help: 'netns link: seed of the loss and jitter generators (default 1); kept in the results' },
+  link: {
+    type: 'string',
+    value: 'method',
+    help: 'how shaped runs are carried: netns (the kernel’s TCP over an emulated path: root, /dev/net/tun, ip), relay (a delaying relay), auto (netns where it can run; default)',
+  },
   workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
   target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
   'cookie-bytes': {
@@ -102,6 +112,8 @@ export interface BenchOptions {
   pin: boolean;
   out?: string;
   localAddresses: number;
+  /** --link: how shaped runs are carried. */
+  link: LinkRequest;
 }
 
 function list(raw: string, option: string): string[] {
@@ -180,9 +192,24 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     if (bits === undefined || bits <= 0) throw new UsageError(`--bandwidth: "${bandwidth}" is not a rate (try 10mbit, 1gbit, 512kbit)`);
     set.bandwidthBitsPerSecond = bits;
   }
-  if (text('loss') !== undefined) {
-    throw new UsageError('--loss needs tc netem in network namespaces; the suite emulates links with a relay, which cannot drop packets from a TCP stream');
+  const loss = text('loss');
+  if (loss !== undefined) {
+    const percent = positive(loss, 'loss', { integer: false, allowZero: true });
+    if (percent > 100) throw new UsageError(`--loss is a percentage: 0 to 100, not "${loss}"`);
+    set.lossPercent = percent;
   }
+  const queue = text('queue');
+  if (queue !== undefined) {
+    const bytes = parseSize(queue);
+    if (bytes === undefined || bytes <= 0) throw new UsageError(`--queue: "${queue}" is not a size (try 64KiB, 1MiB)`);
+    set.queueBytes = bytes;
+  }
+  const jitter = text('jitter');
+  if (jitter !== undefined) set.jitterMs = positive(jitter, 'jitter', { integer: false, allowZero: true });
+  const seed = text('seed');
+  if (seed !== undefined) set.seed = positive(seed, 'seed', { allowZero: true });
+  const link = text('link') ?? 'auto';
+  if (!(LINK_REQUESTS as readonly string[]).includes(link)) throw new UsageError(`--link takes ${LINK_REQUESTS.join(', ')}, not "${link}"`);
   const target = text('target');
   if (target !== undefined) {
     let url: URL;
@@ -220,6 +247,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     pin: values['no-pin'] !== true,
     ...(text('out') === undefined ? {} : { out: text('out')! }),
     localAddresses,
+    link: link as LinkRequest,
   };
 }
 
@@ -318,6 +346,23 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
   const environment = describeEnvironment(['npm run bench --', ...args].join(' '));
   const outDir = options.out ?? path.join('reports', runStamp(new Date(environment.startedAt)));
   mkdirSync(outDir, { recursive: true });
+  // the emulated link's method, chosen (and, for netns, set up once and measured) before any run
+  let link: Awaited<ReturnType<typeof chooseLink>> | undefined;
+  if (runs.some(wantsLink)) {
+    process.stderr.write('bench: choosing the emulated link...\n');
+    try {
+      link = await chooseLink(options.link);
+    } catch (error) {
+      process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+    process.stderr.write(`bench: shaped runs use the ${link.method} link: ${link.reason}\n`);
+    const { lossPercent, jitterMs, queueBytes } = options.overrides.values ?? {};
+    if (link.method !== 'netns' && [lossPercent, jitterMs, queueBytes].some((value) => value !== undefined)) {
+      process.stderr.write('bench: --loss, --jitter and --queue need the netns link, which these runs cannot have\n');
+      return 2;
+    }
+  }
   const plan = pinDriver(options.pin);
   const localAddresses = Array.from({ length: options.localAddresses }, (_, i) => `127.0.0.${i + 1}`);
   const progress = new Progress(runs, process.stderr);
@@ -329,6 +374,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     suite: { name: options.suite, ...options.overrides, runs: runs.length },
     runs: [],
     samples: [],
+    ...(link === undefined ? {} : { link }),
     finishedAt: '',
   };
   const keepSample = (sample: WireSample): void => {
@@ -339,6 +385,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     ...(plan.pinning.applied ? { serverCores: plan.pinning.serverCores } : {}),
     localAddresses,
     emit,
+    ...(link === undefined ? {} : { link }),
   };
   // a transport's capacity ramp stops at its first step that ends it (bench/capacity.ts): over the bound, driver-bound, a machine limit, a failure
   const rampEnded = new Map<string, string>();
@@ -346,6 +393,10 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     const ended = config.group === 'capacity' ? rampEnded.get(config.transport) : undefined;
     if (ended !== undefined) {
       progress.skip(config, `${config.transport}'s ramp ended at fewer clients (${ended})`);
+      continue;
+    }
+    if (needsNetns(config) && link?.method !== 'netns') {
+      progress.skip(config, `it needs the netns link: ${link?.reason ?? 'none was chosen'}`);
       continue;
     }
     const sampled = results.samples.some((kept) => kept.transport === config.transport);
@@ -372,6 +423,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
       results.micro = await runMicroBenchmarks({ timeMs: microTimeMs });
     }
     results.browser = await measureBrowserFor(runs);
+    if (runs.some((run) => run.group === 'rtt')) results.firstMessage = await firstMessageFor(link, (line) => process.stderr.write(`bench: ${line}\n`));
     results.peers = { go: await runGoPeer(runs, engineContext, results.runs) };
   }
   results.finishedAt = new Date().toISOString();

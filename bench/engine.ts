@@ -29,6 +29,9 @@ import { runExceedsLimits } from './limits.ts';
 import { ServerProcess } from './server-process.ts';
 import { runId } from './scenarios.ts';
 import { addWireBytes, emptyWireBytes } from './wire.ts';
+import { linkMethodFor, needsNetns, netnsServerArgs, onTheWire, pathShapeOf, type LinkChoice } from './link/index.ts';
+import { NetnsLink } from './link/netns.ts';
+import { NamespaceFleet } from './link/fleet-process.ts';
 
 export type EnginePhase = 'starting server' | 'connecting' | 'warming up' | 'measuring' | 'draining';
 
@@ -45,6 +48,8 @@ export interface EngineContext {
   emit: (event: EngineEvent) => void;
   /** When set, the run keeps the first bytes of one connection and hands them here. */
   onSample?: (sample: WireSample) => void;
+  /** The method for shaped runs (bench/link/): netns or the relay, and why; absent: the relay. */
+  link?: LinkChoice;
 }
 
 /** Bytes of each direction a wire sample keeps. */
@@ -123,6 +128,7 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
   context.emit({ type: 'run-start', id, config });
   let server: ServerProcess | undefined;
   let relay: DelayRelay | undefined;
+  let netns: NetnsLink | undefined;
   try {
     const result = await measure(
       config,
@@ -130,6 +136,7 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
       context,
       (started) => (server = started),
       (started) => (relay = started),
+      (started) => (netns = started),
     );
     context.emit({ type: 'run-end', result });
     return result;
@@ -147,6 +154,7 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
   } finally {
     await (relay as DelayRelay | undefined)?.close();
     await (server as ServerProcess | undefined)?.stop();
+    await (netns as NetnsLink | undefined)?.close();
   }
 }
 
@@ -155,13 +163,36 @@ interface ShapedLink {
   relay?: DelayRelay;
 }
 
-/** Puts the delaying relay between driver and server when the run asks for a round-trip time or a bandwidth. */
-async function shapeLink(config: RunConfig, server: { host: string; port: number }): Promise<ShapedLink> {
+/**
+ * Puts the delaying relay between driver and server when the run asks for a round-trip time or
+ * a bandwidth (or a network cut) and the netns link does not carry it; says how the link was
+ * shaped either way.
+ */
+async function shapeLink(
+  config: RunConfig,
+  server: { host: string; port: number },
+  method: { method: 'direct' | 'relay' | 'netns'; reason: string },
+  netns: NetnsLink | undefined,
+  link: LinkChoice | undefined,
+): Promise<ShapedLink> {
   const shape = { rttMs: config.rttMs, bandwidthBitsPerSecond: config.bandwidthBitsPerSecond };
-  // a network cut needs the relay, whatever the link
-  if (shape.rttMs === 0 && shape.bandwidthBitsPerSecond === 0 && config.fault !== 'network-cut') return { emulation: { method: 'direct', ...shape } };
+  if (method.method === 'direct') return { emulation: { method: 'direct', reason: method.reason, ...shape } };
+  if (method.method === 'netns' && netns !== undefined) {
+    const path = netns.shape.up;
+    return {
+      emulation: {
+        method: 'netns',
+        reason: method.reason,
+        ...shape,
+        ...(path.lossPercent > 0 ? { lossPercent: path.lossPercent, seed: netns.shape.seed } : {}),
+        ...(path.rateBitsPerSecond > 0 ? { queueBytes: path.queueBytes } : {}),
+        ...(path.jitterMs > 0 ? { jitterMs: path.jitterMs, seed: netns.shape.seed } : {}),
+        ...(link?.cost === undefined ? {} : { forwarder: link.cost }),
+      },
+    };
+  }
   const overhead = await measureRelayOverhead();
-  return { emulation: { method: 'relay', ...shape, ...overhead }, relay: await DelayRelay.start(server, shape) };
+  return { emulation: { method: 'relay', reason: method.reason, ...shape, ...overhead }, relay: await DelayRelay.start(server, shape) };
 }
 
 async function measure(
@@ -170,14 +201,34 @@ async function measure(
   context: EngineContext,
   started: (server: ServerProcess) => void,
   relayStarted: (relay: DelayRelay | undefined) => void,
+  netnsStarted: (link: NetnsLink) => void,
 ): Promise<CompletedRun> {
   const warnings: string[] = [];
-  const exceeded = runExceedsLimits(config, context.localAddresses.length);
+  const method = linkMethodFor(config, context.link);
+  if (method.method !== 'netns' && needsNetns(config)) {
+    throw new Error(`loss, jitter and a queue need the netns link, and this run has the ${method.method} link: ${method.reason}`);
+  }
+  // the netns link: the server in one namespace, the clients in another, the forwarder between
+  let netns: NetnsLink | undefined;
+  if (method.method === 'netns') {
+    netns = await NetnsLink.start(pathShapeOf(config));
+    netnsStarted(netns);
+  }
+  // the clients in the namespace have one source address, none of the loopback ones
+  const localAddresses = netns === undefined ? context.localAddresses : [];
+  const exceeded = runExceedsLimits(config, localAddresses.length);
   if (exceeded !== undefined) throw new Error(exceeded);
+  const serverStart = {
+    pinCommand: netns === undefined ? context.serverCommand : [...netns.inNamespace('server'), ...context.serverCommand],
+    ...(netns === undefined ? {} : { host: netns.serverAddress }),
+  };
   let server: ServerProcess | undefined;
   if (config.target === undefined) {
     context.emit({ type: 'phase', id, phase: 'starting server' });
-    server = await ServerProcess.start(config.transport, { args: serverArgs(config), pinCommand: context.serverCommand });
+    server = await ServerProcess.start(config.transport, {
+      args: [...serverArgs(config), ...(netns === undefined ? [] : netnsServerArgs(netns.serverAddress))],
+      ...serverStart,
+    });
     started(server);
     if (context.serverCores !== undefined && affinityOf(server.pid) !== context.serverCores) {
       warnings.push(`the server was to run on core ${context.serverCores} but runs on ${affinityOf(server.pid) ?? 'unknown cores'}`);
@@ -186,7 +237,7 @@ async function measure(
     throw new Error('broadcast needs a server the suite started (it triggers the events): not available with --target');
   }
   const serverUrl = new URL(targetUrl(config, server));
-  const network = await shapeLink(config, { host: serverUrl.hostname, port: Number(serverUrl.port) });
+  const network = await shapeLink(config, { host: serverUrl.hostname, port: Number(serverUrl.port) }, method, netns, context.link);
   relayStarted(network.relay);
   // the URL the clients connect to: the server's, or the relay's in front of it
   const url = new URL(serverUrl.href);
@@ -199,7 +250,7 @@ async function measure(
     config,
     clients,
     captureBytes: first && context.onSample !== undefined ? SAMPLE_BYTES : 0,
-    localAddresses: context.localAddresses,
+    localAddresses,
     client: {
       host: url.hostname,
       port: Number(url.port),
@@ -216,11 +267,13 @@ async function measure(
   const rss = sampleRss();
 
   const fleets: FleetHandle[] = shares(config.clients, config.workers).map((clients, index) =>
-    config.engine === 'autocannon'
-      ? new AutocannonFleet(plan(clients, index === 0))
-      : config.workers > 1
-        ? new WorkerFleet(plan(clients, index === 0))
-        : new Fleet(plan(clients, index === 0)),
+    netns !== undefined
+      ? new NamespaceFleet(plan(clients, index === 0), netns.inNamespace('client'))
+      : config.engine === 'autocannon'
+        ? new AutocannonFleet(plan(clients, index === 0))
+        : config.workers > 1
+          ? new WorkerFleet(plan(clients, index === 0))
+          : new Fleet(plan(clients, index === 0)),
   );
   const measured = await driveFleets(fleets, async () => {
     context.emit({ type: 'phase', id, phase: 'connecting' });
@@ -239,6 +292,7 @@ async function measure(
         ? setTimeout(
             () => {
               network.relay?.cut(FAULT_CUT_MS);
+              netns?.cut(FAULT_CUT_MS);
               networkCut = { kind: 'network-cut', atMs: clockNowMs() - window.startMs, durationMs: FAULT_CUT_MS };
             },
             Math.max(0, (window.startMs + window.endMs) / 2 - clockNowMs()),
@@ -257,8 +311,8 @@ async function measure(
               await old.kill();
               lives.push({ before: lives.length === 0 ? serverBefore : lives.at(-1)!.next!, end });
               server = await ServerProcess.start(config.transport, {
-                args: [...serverArgs(config), '--port', String(old.port)],
-                pinCommand: context.serverCommand,
+                args: [...serverArgs(config), ...(netns === undefined ? [] : netnsServerArgs(netns.serverAddress)), '--port', String(old.port)],
+                ...serverStart,
               });
               started(server);
               lives.at(-1)!.next = await server.stats();
@@ -283,7 +337,16 @@ async function measure(
   }).finally(() => rss.stop());
   const { window, results, networkCut, restartFault, lives, broadcastEvents, broadcastsQueued, windowLoads } = measured;
   const cpu = process.cpuUsage(cpuBefore);
-  const driverPeakRss = rss.stop();
+  let driverPeakRss = rss.stop();
+  // a fleet in the client's namespace did the driver's work in a process of its own
+  for (const fleet of fleets) {
+    if (!(fleet instanceof NamespaceFleet) || fleet.usage === undefined) continue;
+    cpu.user += fleet.usage.cpuSeconds * 1e6;
+    driverPeakRss += fleet.usage.peakRssBytes;
+    if (fleet.usage.windowSeconds > 0) windowLoads.driverCpuCores += fleet.usage.windowCpuSeconds / fleet.usage.windowSeconds;
+  }
+  // the link's counters once the last segments (the connections' teardown) have crossed it
+  const wireStats = await netns?.quiet(config.rttMs / 2 + LINK_QUIET_MS, LINK_QUIET_LIMIT_MS + 2 * config.rttMs);
   const serverAfter = await server?.stats();
 
   const merged = mergeFleets(results);
@@ -347,6 +410,13 @@ async function measure(
     );
   }
 
+  const wire = wireStats === undefined ? undefined : onTheWire(wireStats);
+  if (wire !== undefined && wire.unintendedDrops > 0) {
+    warnings.push(
+      `the emulated link dropped ${wire.unintendedDrops} packets it was not asked to (the forwarder fell behind): its figures are not the link's alone`,
+    );
+  }
+
   const serverCpuSeconds = spans.reduce((sum, span) => sum + (cpuMicros(span.end) - cpuMicros(span.before)) / 1e6, 0);
   return {
     state: 'completed',
@@ -388,11 +458,16 @@ async function measure(
     histogram: encodeHistogram(histogram),
     clientErrors: merged.errors,
     network: network.emulation,
+    ...(wire === undefined ? {} : { onTheWire: wire }),
     bound,
     ...(fault === undefined ? {} : { fault }),
     warnings,
   };
 }
+
+/** The netns link's counters are read once no packet has crossed for this long (plus half the RTT), or after the limit. */
+const LINK_QUIET_MS = 30;
+const LINK_QUIET_LIMIT_MS = 2_000;
 
 /** Messages a second the run asked for; undefined where the clients set their own pace (closed-loop echo, idle). */
 function offeredRate(config: RunConfig, broadcastEvents: number): number | undefined {

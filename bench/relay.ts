@@ -2,7 +2,7 @@
  * A TCP relay that emulates a network link between the driver and a server, with no privileges:
  * each direction is delayed by half the round-trip time and limited to a rate, and bytes are
  * never reordered. TCP's own behaviour on a real link (slow start, delayed ACKs, loss) is not
- * emulated: the relay's sockets are on loopback; see netem for that.
+ * emulated: the relay's sockets are on loopback; the netns link (bench/link/) emulates them.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';

@@ -63,7 +63,7 @@ export interface RunConfig {
   engine: 'autocannon' | 'wirecost';
   workers: number;
   /** Which series of a suite the run belongs to, where the report reads it as one. */
-  group?: 'kaazing' | 'rtt' | 'capacity' | 'faults';
+  group?: 'kaazing' | 'rtt' | 'capacity' | 'faults' | 'loss' | 'kaazing-link';
   /** A fault injected halfway through the window (see FAULTS). */
   fault?: FaultKind;
   /** capacity: the p99 push latency a transport must stay under at a step of the ramp. */
@@ -72,6 +72,16 @@ export interface RunConfig {
   rttMs: number;
   /** Bits per second each direction of the emulated link carries (0: no limit). */
   bandwidthBitsPerSecond: number;
+  /** netns link: packets lost at random in each direction, percent (absent: none). */
+  lossPercent?: number;
+  /** netns link: the queue in front of the rate, bytes, drop-tail (absent: 100 ms at the rate). */
+  queueBytes?: number;
+  /** netns link: up to this much more or less one-way delay at random, ms; packets stay in order (absent: none). */
+  jitterMs?: number;
+  /** netns link: the seed of the loss and jitter generators (absent: 1). */
+  seed?: number;
+  /** Carry the run over the netns link even with nothing to shape (the RTT series' RTT 0), where the netns method runs. */
+  emulateLink?: boolean;
   /** A server the suite did not start (--target); undefined when the suite started it. */
   target?: string;
   /** websocket: the Origin header the clients send (--origin); null: none; undefined: the target's own origin. */
@@ -80,24 +90,102 @@ export interface RunConfig {
   cookieBytes?: number;
 }
 
+/**
+ * How the link between driver and server was shaped in a run: direct (loopback as it is), relay
+ * (the delaying relay of bench/relay.ts: bytes delayed, no packets) or netns (the kernel's TCP
+ * over an emulated path between two network namespaces: bench/link/).
+ */
+export type LinkMethod = 'direct' | 'relay' | 'netns';
+
 /** How the link between driver and server was shaped in a run. */
 export interface NetworkEmulation {
-  /** direct: loopback as it is; relay: the delaying relay of bench/relay.ts. */
-  method: 'direct' | 'relay';
+  method: LinkMethod;
+  /** Why this method ran (absent in results older than the field). */
+  reason?: string;
   rttMs: number;
   bandwidthBitsPerSecond: number;
+  /** netns: loss per direction, percent, and the seed of its generator. */
+  lossPercent?: number;
+  seed?: number;
+  /** netns: the queue in front of the rate, bytes (with a rate). */
+  queueBytes?: number;
+  /** netns: jitter, ms. */
+  jitterMs?: number;
+  /** netns: what the forwarder itself costs (measured once per bench). */
+  forwarder?: ForwarderCost;
   /** relay: what the relay itself added to a round trip at a round-trip time of 0 (measured, median). */
   relayOverheadMs?: number;
   /** relay: how many round trips relayOverheadMs took the median of, through the relay (and as many direct). */
   relayOverheadSamples?: number;
 }
 
+/** What the netns method's forwarder costs, measured on the machine with nothing shaped. */
+export interface ForwarderCost {
+  /** Median one-byte TCP round trip through the forwarder minus the same over a veth pair between the same namespaces, microseconds. */
+  addedRoundTripUs: number;
+  forwarderRoundTripUs: number;
+  vethRoundTripUs: number;
+  /** Round trips timed each way. */
+  roundTrips: number;
+  /** 64-byte UDP datagrams the forwarder delivered per second when offered as many as one sender could send. */
+  packetsPerSecond: number;
+  /** Of those offered, the share delivered (1: the sender, not the forwarder, was the limit). */
+  deliveredShare: number;
+}
+
+/** One direction of a netns run's link, as the forwarder counted it over the whole run. */
+export interface WireDirection {
+  /** IPv4 packets the sender put on the link (retransmissions included; before any loss). */
+  packets: number;
+  /** Their bytes, IP and TCP headers included. */
+  ipBytes: number;
+  tcpPayloadBytes: number;
+  /** Segments with no payload and only the ACK flag. */
+  pureAcks: number;
+  syn: number;
+  fin: number;
+  rst: number;
+  /** Segments the sender's kernel sent again (its namespace's RetransSegs). */
+  retransmittedSegments: number;
+  /** Dropped by the link: at random (loss), by the full queue (drop-tail). */
+  dropped: { loss: number; queue: number };
+  /** Time packets waited in the queue behind the rate: mean and max, milliseconds. */
+  queueWaitMs: { mean: number; max: number };
+}
+
+/** A netns run's packets and IP bytes each way: what the TCP payload bytes cost on the wire. */
+export interface OnTheWire {
+  /** Driver to server. */
+  up: WireDirection;
+  /** Server to driver. */
+  down: WireDirection;
+  /** Packets the emulation lost on its own (its buffers full): 0 unless the forwarder was overrun. */
+  unintendedDrops: number;
+}
+
+/**
+ * "From 150 ms to 50 ms", both sides, on the netns link with `oneWayDelayMs` each way: medians of
+ * `samples` of each. The *Ms figures without "client" come from the forwarder's trace (when the
+ * path delivered each packet, from the moment the client's first packet of the exchange entered
+ * it); clientAnswerMs and clientLatencyMs are what the client itself timed.
+ */
+export interface FirstMessage {
+  oneWayDelayMs: number;
+  samples: number;
+  /** A poll on a new connection: SYN-ACK back, the request in the server's namespace, the first byte of the answer back (from the SYN). */
+  newConnectionPoll: { connectedMs: number; serverHasRequestMs: number; answerMs: number; clientAnswerMs: number };
+  /** A poll on an open keep-alive connection (from the request). */
+  keepAlivePoll: { serverHasRequestMs: number; answerMs: number; clientAnswerMs: number };
+  /** One frame pushed down an open WebSocket: on the path (server's packet to client's), and server stamp to client receipt. */
+  websocketFrame: { onTheWireMs: number; clientLatencyMs: number };
+}
+
 /**
  * Faults a run can inject halfway through its window:
  * - client-kill: every client's connections are dropped at once; HTTP clients come back on their
  *   own (a poll retries, a stream resumes with Last-Event-ID);
- * - network-cut: the relay between driver and server passes nothing for FAULT_CUT_MS, then
- *   delivers what it held;
+ * - network-cut: the link between driver and server (the relay, or the netns forwarder) passes
+ *   nothing for FAULT_CUT_MS, then delivers what it held;
  * - slow-consumer: the first client stops reading for the rest of the window (the server must
  *   bound what it buffers and count what it drops);
  * - server-restart: the server process is killed and started again on the same port; clients
@@ -216,6 +304,8 @@ export interface CompletedRun {
   /** Errors clients met and recovered from, by message. */
   clientErrors: Record<string, number>;
   network: NetworkEmulation;
+  /** netns runs: packets and IP bytes each way, every segment counted (absent for direct and relay runs). */
+  onTheWire?: OnTheWire;
   fault?: FaultRecord;
   warnings: string[];
 }
@@ -279,6 +369,10 @@ export interface Results {
   driverBenchmark?: DriverBenchmark;
   /** Per-message CPU cost of each transport's code path (bench/micro/). */
   micro?: MicroResults;
+  /** The method the suite's shaped runs used (bench/link/), why, and what the netns forwarder costs; absent where no run was shaped. */
+  link?: { method: 'netns' | 'relay'; reason: string; cost?: ForwarderCost };
+  /** "From 150 ms to 50 ms" measured on the netns link; or why not (skipped: no netns link), or the error of a measurement that failed. */
+  firstMessage?: FirstMessage | { skipped: string } | { failed: string };
   /** Servers not of this project run beside ours: the textbook's Go echo server (servers/go-echo/). */
   peers?: { go?: { skipped?: string; version?: string; runIds: string[] } };
   finishedAt: string;

@@ -64,7 +64,8 @@ export const RTT_SERIES_MS = [0, 20, 100];
 /**
  * Echo (one client in a closed loop: at RTT 0, the fastest round trip each transport allows;
  * more clients would saturate the driver) and push (ten clients), on every transport, at each
- * round-trip time of RTT_SERIES_MS.
+ * round-trip time of RTT_SERIES_MS. Where the netns link runs, the whole series goes over it,
+ * RTT 0 included (emulateLink), so that one method carries every point of it.
  */
 const RTT_RUNS: RunTemplate[] = RTT_SERIES_MS.flatMap((rttMs) =>
   (['echo', 'push'] as const).flatMap((scenario) =>
@@ -76,8 +77,55 @@ const RTT_RUNS: RunTemplate[] = RTT_SERIES_MS.flatMap((rttMs) =>
       warmupSeconds: 0.5,
       durationSeconds: 1.5,
       group: 'rtt',
+      emulateLink: true,
     }),
   ),
+);
+
+/** Loss of the latency-against-loss series, percent, and the round-trip time it is measured at. */
+export const LOSS_SERIES_PERCENT = [0, 1, 5];
+export const LOSS_RTT_MS = 20;
+
+/**
+ * Latency against loss (netns link only): push to ten clients, 20 messages a second each, at
+ * RTT 20 ms, on every transport, at each loss of LOSS_SERIES_PERCENT (each direction). TCP
+ * retransmits what is lost; the wait shows in the tail, and behind it, every message of the
+ * connection waits too (head-of-line blocking).
+ */
+const LOSS_RUNS: RunTemplate[] = LOSS_SERIES_PERCENT.flatMap((lossPercent) =>
+  everyTransport({
+    scenario: 'push',
+    clients: 10,
+    payloadBytes: SIZES.small,
+    pushRatePerSecond: 20,
+    rttMs: LOSS_RTT_MS,
+    lossPercent,
+    emulateLink: true,
+    warmupSeconds: 0.5,
+    durationSeconds: 3,
+    group: 'loss',
+  }),
+);
+
+/** Link rates of the Kaazing case on a constrained link, bits per second. */
+export const KAAZING_LINK_RATES = [10e6, 4e6, 2e6];
+
+/**
+ * The Kaazing case on a constrained link (netns link only): the same 1,000 polling clients and
+ * 1,000 WebSocket clients at each rate of KAAZING_LINK_RATES, with the default queue (100 ms at
+ * the rate, drop-tail) and 5 ms one way. Polling's headers fill the link where WebSocket's frames do not:
+ * the queueing delay grows. A longer warm-up: at the lowest rate, connecting 1,000 clients
+ * takes seconds.
+ */
+const KAAZING_LINK_RUNS: RunTemplate[] = KAAZING_LINK_RATES.flatMap((rate) =>
+  KAAZING_RUNS.map((template) => ({
+    ...template,
+    bandwidthBitsPerSecond: rate,
+    rttMs: 10,
+    warmupSeconds: 3,
+    durationSeconds: 3,
+    group: 'kaazing-link' as const,
+  })),
 );
 
 /** `npm run bench` with no arguments. */
@@ -90,6 +138,8 @@ export const DEFAULT_SUITE: RunTemplate[] = [
   ...everyTransport({ scenario: 'broadcast', clients: 100, payloadBytes: SIZES.small }),
   ...KAAZING_RUNS,
   ...RTT_RUNS,
+  ...LOSS_RUNS,
+  ...KAAZING_LINK_RUNS,
 ];
 
 /** `npm run bench -- --quick`: every transport and scenario once, briefly. */
@@ -216,6 +266,9 @@ export function runId(config: RunConfig): string {
   if (config.scenario === 'echo' && config.inFlight !== 1) parts.push(`k${config.inFlight}`);
   if (config.rttMs > 0) parts.push(`rtt${config.rttMs}ms`);
   if (config.bandwidthBitsPerSecond > 0) parts.push(`bw${bandwidthLabel(config.bandwidthBitsPerSecond)}`);
+  if (config.queueBytes !== undefined) parts.push(`q${sizeLabel(config.queueBytes)}`);
+  if ((config.lossPercent ?? 0) > 0) parts.push(`loss${config.lossPercent}%`);
+  if ((config.jitterMs ?? 0) > 0) parts.push(`jitter${config.jitterMs}ms`);
   if (config.perMessageDeflate) parts.push('deflate');
   if (config.fault !== undefined) parts.push(config.fault);
   if ((config.cookieBytes ?? 0) > 0 && config.transport !== 'websocket' && config.transport !== 'tcp') parts.push(`cookie${config.cookieBytes}B`);

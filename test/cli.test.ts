@@ -51,7 +51,9 @@ describe('bench command line', () => {
       [['--payload', '12 parsecs'], /--payload: "12 parsecs" is not a size/],
       [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
       [['--profile', 'huge'], /unknown profile "huge": use default, quick, scale/],
-      [['--loss', '1'], /--loss needs tc netem/],
+      [['--loss', '101'], /--loss is a percentage: 0 to 100/],
+      [['--link', 'pigeon'], /--link takes auto, netns, relay, not "pigeon"/],
+      [['--queue', 'lots'], /--queue: "lots" is not a size/],
       [['--origin', 'http://page.example/index.html'], /--origin takes an origin \(scheme:\/\/host\[:port\], nothing after it\) or none/],
     ] as const) {
       const result = bench([...args]);
@@ -85,7 +87,11 @@ describe('bench command line', () => {
       'per-message-deflate',
       'rtt',
       'bandwidth',
+      'queue',
       'loss',
+      'jitter',
+      'seed',
+      'link',
       'workers',
       'target',
       'cookie-bytes',
@@ -117,6 +123,11 @@ describe('bench command line', () => {
       'long-poll-timeout': ['1000'],
       rtt: ['0,20'],
       bandwidth: ['10mbit'],
+      queue: ['64KiB'],
+      loss: ['1'],
+      jitter: ['5'],
+      seed: ['7'],
+      link: ['relay'],
       workers: ['2'],
       target: ['ws://127.0.0.1:9/'],
       'cookie-bytes': ['100'],
@@ -125,10 +136,6 @@ describe('bench command line', () => {
       out: ['/tmp/x'],
     };
     for (const option of options) {
-      if (option === 'loss') {
-        assert.throws(() => parseBenchArgs(['--loss', '1']), /netem/, '--loss is known, and refused for a reason');
-        continue;
-      }
       assert.doesNotThrow(() => parseBenchArgs([`--${option}`, ...(accepted[option] ?? [])]), `--${option}`);
     }
   });
@@ -155,6 +162,28 @@ describe('bench command line', () => {
     const scaleRuns = resolveSuite(SUITES.scale, scale.overrides);
     assert.ok(scaleRuns.some((run) => run.clients === 100_000));
     assert.ok(scaleRuns.filter((run) => run.group === 'capacity').every((run) => run.latencyBoundMs === 500));
+    const lossy = parseBenchArgs([
+      '--transports',
+      'tcp',
+      '--scenarios',
+      'echo',
+      '--clients',
+      '1',
+      '--rtt',
+      '20',
+      '--loss',
+      '1',
+      '--seed',
+      '9',
+      '--link',
+      'netns',
+    ]);
+    if (lossy === 'help') return assert.fail('not --help');
+    assert.equal(lossy.link, 'netns');
+    const [lossyRun] = resolveSuite(SUITES[lossy.suite], lossy.overrides);
+    assert.equal(lossyRun?.lossPercent, 1);
+    assert.equal(lossyRun?.seed, 9);
+    assert.equal(runId(lossyRun!), 'echo/tcp/1KiB/c1/rtt20ms/loss1%');
   });
 
   it('records a real-browser measurement that failed as failed, and exits non-zero for it; a skipped one exits 0', async () => {
@@ -263,7 +292,7 @@ describe('bench command line', () => {
     const [cut, restart] = results.runs;
     assert.ok(cut?.state === 'completed' && restart?.state === 'completed', result.stderr);
     assert.equal(cut.fault?.kind, 'network-cut');
-    assert.equal(cut.network.method, 'relay', 'a cut needs the relay');
+    assert.notEqual(cut.network.method, 'direct', 'a cut needs an emulated link (netns where it can run, the relay elsewhere)');
     assert.equal(cut.messages.lost, 0, 'a cut only delays');
     assert.equal(restart.fault?.kind, 'server-restart');
     assert.ok(restart.connections.perClient > 1, 'the clients came back after the restart');

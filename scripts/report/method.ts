@@ -5,6 +5,7 @@ import { formatNumber, formatPercent } from './format.ts';
 import { bullets, code, table } from './markdown.ts';
 import { boundCell, runLabel } from './run-bound.ts';
 import { runsOf } from './runs.ts';
+import { linkMethodLine } from './link-section.ts';
 
 const BYTES_PER_GIBIBYTE = 2 ** 30;
 
@@ -119,6 +120,7 @@ export function methodSection(results: Results): string {
     `**Command**: ${code(environment.command)}.`,
     `**Started** ${environment.startedAt}, **finished** ${results.finishedAt === '' ? 'not recorded' : results.finishedAt}.`,
     `**CPU pinning** of server and driver to different cores: ${pinningLine(results)}.`,
+    ...[linkMethodLine(results)].filter((line) => line !== undefined),
     `**Suite**: ${suiteLine(results)}.`,
   ]);
   const measured = bullets([

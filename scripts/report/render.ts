@@ -20,6 +20,7 @@ import { scenarioTable } from './scenario-tables.ts';
 import { rttSection } from './rtt-section.ts';
 import { capacitySection } from './capacity-section.ts';
 import { faultsSection } from './faults-section.ts';
+import { kaazingLinkSection, lossSection, onTheWireSection } from './link-section.ts';
 
 export interface ReportOptions {
   /** Where the chart files are, relative to the markdown file. */
@@ -117,9 +118,12 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     HOW_TO_READ,
     '## Results by scenario',
     ...scenarios,
-    ...[rttSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter((section) => section !== undefined),
+    ...[rttSection(results), onTheWireSection(results), lossSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter(
+      (section) => section !== undefined,
+    ),
     claimsSection(results),
     kaazingSection(results),
+    ...[kaazingLinkSection(results)].filter((section) => section !== undefined),
     ...[microSectionOf(results)].filter((section) => section !== undefined),
     renderGoComparison(results),
     methodSection(results),

@@ -9,6 +9,7 @@ import { bullets, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
 import { runId } from '../../bench/scenarios.ts';
 import { boundCell, markDriverBound, runLabel } from './run-bound.ts';
+import { firstMessageMissing, firstMessageText, rttLinkText } from './link-section.ts';
 
 /**
  * A measured added latency "matches" an expectation when it is within this much of it: the
@@ -123,8 +124,7 @@ function oneWayClaim(results: Results): string {
   return bullets([
     measured,
     'The 150 ms side (a new TCP connection, then the request: one and a half round trips) is not measured: the relay delays the bytes of ' +
-      'a connection, not its TCP handshake, so a new connection costs nothing extra here. It needs a kernel link emulator (tc netem), which ' +
-      'this suite does not use.',
+      `a connection, not its TCP handshake, so a new connection costs nothing extra on it; ${firstMessageMissing(results)}.`,
   ]);
 }
 
@@ -151,15 +151,18 @@ export function rttSection(results: Results): string | undefined {
   const push = scenarioTable(results, 'push', PUSH_EXPECTATIONS);
   if (echo === undefined && push === undefined) return undefined;
   const overhead = relayOverheadText(completedRuns(results));
+  const link =
+    rttLinkText(results) ??
+    'These runs put a relay between driver and server that ' +
+      "delays each direction by half the round-trip time (RTT) and never reorders bytes; the tables give each transport's median latency (p50) " +
+      'and check it against what the transport should show given its RTT-0 latency.';
   return [
     '## Latency against round-trip time',
-    'On loopback a round trip takes microseconds, and the transports look alike. These runs put a relay between driver and server that ' +
-      "delays each direction by half the round-trip time (RTT) and never reorders bytes; the tables give each transport's median latency (p50) " +
-      `and check it against what the transport should show given its RTT-0 latency. A check holds within the larger of ${MATCH_SLACK_MS} ms and ` +
+    `On loopback a round trip takes microseconds, and the transports look alike. ${link} A check holds within the larger of ${MATCH_SLACK_MS} ms and ` +
       `${MATCH_SLACK_SHARE * 100}% of the expected addition.${overhead}`,
     ...(push === undefined ? [] : ['### push', push]),
     ...(echo === undefined ? [] : ['### echo', echo]),
     '### "From 150 ms to 50 ms"',
-    oneWayClaim(results),
+    firstMessageText(results) ?? oneWayClaim(results),
   ].join('\n\n');
 }

@@ -20,7 +20,7 @@ function workloadKey(config: RunConfig): string {
   if (config.scenario === 'push') parts.push(config.pushRatePerSecond);
   if (config.scenario === 'broadcast') parts.push(config.broadcastEvents);
   // the emulated link is part of the work (results from before it existed have none)
-  parts.push(config.rttMs ?? 0, config.bandwidthBitsPerSecond ?? 0, config.fault ?? '');
+  parts.push(config.rttMs ?? 0, config.bandwidthBitsPerSecond ?? 0, config.fault ?? '', config.lossPercent ?? 0);
   return parts.join('|');
 }
 

@@ -1,0 +1,129 @@
+/**
+ * The client side of "from 150 ms to 50 ms" (first-message.ts), run inside the client's
+ * namespace: polls on new connections, polls on one keep-alive connection, and frames pushed
+ * down an open WebSocket; prints what it timed, as one JSON line.
+ *
+ *   node --import tsx bench/link/first-message-client.ts '{"host":"100.64.0.2","pollPort":8080,"websocketPort":8081,"samples":5,"pauseMs":100}'
+ */
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { ROUTES, clockNowMs, decodeServerEvent } from '../../servers/contract.ts';
+
+export interface ClientPlan {
+  host: string;
+  pollPort: number;
+  websocketPort: number;
+  samples: number;
+  pauseMs: number;
+}
+
+export interface ClientTimes {
+  /** Each poll on a new connection: its local port, when it was connected and answered (ms from the connect call). */
+  newConnection: { port: number; connectedMs: number; answerMs: number }[];
+  /** The keep-alive connection's local port (it registered the client first), and each poll's answer (ms from the request). */
+  keepAlive: { port: number; answerMs: number[] };
+  /** Each frame's latency: receipt less the server's send stamp. */
+  websocket: { latencyMs: number[] };
+}
+
+/** Reads one HTTP response off `socket` (Content-Length bodies, or up to the end for Connection: close); resolves with when its first byte came and its body. */
+function response(socket: net.Socket): Promise<{ firstByteMs: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    let firstByteMs: number | undefined;
+    const done = (body: string): void => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', reject);
+      resolve({ firstByteMs: firstByteMs ?? clockNowMs(), body });
+    };
+    const onData = (chunk: Buffer): void => {
+      firstByteMs ??= clockNowMs();
+      buffered = Buffer.concat([buffered, chunk]);
+      const headEnd = buffered.indexOf('\r\n\r\n');
+      if (headEnd < 0) return;
+      const length = /content-length:\s*(\d+)/i.exec(buffered.subarray(0, headEnd).toString('latin1'))?.[1];
+      if (length !== undefined && buffered.length >= headEnd + 4 + Number(length)) done(buffered.subarray(headEnd + 4).toString('utf8'));
+    };
+    const onEnd = (): void => {
+      const headEnd = buffered.indexOf('\r\n\r\n');
+      done(headEnd < 0 ? '' : buffered.subarray(headEnd + 4).toString('utf8'));
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('error', reject);
+  });
+}
+
+function connect(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function request(method: string, path: string, host: string, close: boolean): string {
+  return `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
+}
+
+export async function timeFirstMessages(plan: ClientPlan): Promise<ClientTimes> {
+  const host = `${plan.host}:${plan.pollPort}`;
+  const keep = await connect(plan.host, plan.pollPort);
+  const registered = response(keep);
+  keep.write(request('POST', ROUTES.clients, host, false));
+  const { clientId } = JSON.parse((await registered).body) as { clientId: string };
+  const poll = `${ROUTES.messages}?client=${encodeURIComponent(clientId)}&after=0`;
+  await sleep(plan.pauseMs);
+
+  const newConnection: ClientTimes['newConnection'] = [];
+  for (let i = 0; i < plan.samples; i++) {
+    const startedMs = clockNowMs();
+    const socket = await connect(plan.host, plan.pollPort);
+    const connectedMs = clockNowMs() - startedMs;
+    const answered = response(socket);
+    socket.write(request('GET', poll, host, true));
+    const { firstByteMs } = await answered;
+    newConnection.push({ port: socket.localPort!, connectedMs, answerMs: firstByteMs - startedMs });
+    socket.destroy();
+    await sleep(plan.pauseMs);
+  }
+
+  const keepAlive: ClientTimes['keepAlive'] = { port: keep.localPort!, answerMs: [] };
+  for (let i = 0; i < plan.samples; i++) {
+    const startedMs = clockNowMs();
+    const answered = response(keep);
+    keep.write(request('GET', poll, host, false));
+    keepAlive.answerMs.push((await answered).firstByteMs - startedMs);
+    await sleep(plan.pauseMs);
+  }
+  keep.destroy();
+
+  const socket = new WebSocket(`ws://${plan.host}:${plan.websocketPort}${ROUTES.websocket}`, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  const latencyMs: number[] = [];
+  const received = new Promise<void>((resolve) => {
+    socket.on('message', (data: Buffer) => {
+      const event = decodeServerEvent(data.toString('utf8'));
+      if (event === undefined) return;
+      latencyMs.push(clockNowMs() - event.sentAtMs);
+      if (latencyMs.length >= plan.samples) resolve();
+    });
+  });
+  // a control request is a binary frame (text frames are echoed)
+  socket.send(Buffer.from(JSON.stringify({ op: 'push', ratePerSecond: 1000 / plan.pauseMs, sizeBytes: 16, count: plan.samples })), { binary: true });
+  await received;
+  socket.terminate();
+  return { newConnection, keepAlive, websocket: { latencyMs } };
+}
+
+if (process.argv[1]?.endsWith('first-message-client.ts')) {
+  const plan = JSON.parse(process.argv[2] ?? '{}') as ClientPlan;
+  const times = await timeFirstMessages(plan);
+  process.stdout.write(`${JSON.stringify(times)}\n`);
+  process.exit(0);
+}

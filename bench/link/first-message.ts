@@ -1,0 +1,146 @@
+/**
+ * "From 150 ms to 50 ms", both sides measured on the netns link with 50 ms one way: a poll on a
+ * new connection (the TCP handshake, then the request: the server has it after 150 ms, the
+ * answer is back at 200 ms), a poll on a keep-alive connection (50 ms and 100 ms), and one frame
+ * down an open WebSocket (50 ms). The suite's own servers answer; the client side runs in the
+ * client's namespace (first-message-client.ts) and times what it sees; the forwarder's trace
+ * times every packet on the path, so that "until the server has it" is measured too: when the
+ * request's first byte was delivered into the server's namespace.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FirstMessage, Results } from '../result.ts';
+import { ServerProcess } from '../server-process.ts';
+import { NETNS_SERVER_PORT, netnsServerArgs, type LinkChoice } from './index.ts';
+import { NetnsLink, symmetricPath, type TracedPacket } from './netns.ts';
+import type { ClientPlan, ClientTimes } from './first-message-client.ts';
+
+const CLIENT = fileURLToPath(new URL('./first-message-client.ts', import.meta.url));
+export const FIRST_MESSAGE_ONE_WAY_MS = 50;
+const WEBSOCKET_PORT = NETNS_SERVER_PORT + 1;
+const TRACE_PACKETS = 10_000;
+const SYN = 2;
+const ACK = 16;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const ms = (us: number): number => us / 1000;
+
+/** Every packet of one TCP connection, by its client-side port, in the order read. */
+function connection(packets: TracedPacket[], port: number): TracedPacket[] {
+  return packets.filter((packet) => (packet.up ? packet.sourcePort : packet.destinationPort) === port);
+}
+
+/** The poll on a new connection, from the client's SYN: SYN-ACK back, request delivered to the server, first answer byte back. */
+function newConnectionTimeline(packets: TracedPacket[]): { connectedMs: number; serverHasRequestMs: number; answerMs: number } {
+  const syn = packets.find((packet) => packet.up && (packet.flags & (SYN | ACK)) === SYN);
+  const synAck = packets.find((packet) => !packet.up && (packet.flags & (SYN | ACK)) === (SYN | ACK));
+  const request = packets.find((packet) => packet.up && packet.payloadBytes > 0);
+  const answer = packets.find((packet) => !packet.up && packet.payloadBytes > 0);
+  if (syn === undefined || synAck?.deliveredUs === undefined || request?.deliveredUs === undefined || answer?.deliveredUs === undefined) {
+    throw new Error('the trace lacks a packet of a poll on a new connection');
+  }
+  return {
+    connectedMs: ms(synAck.deliveredUs - syn.readUs),
+    serverHasRequestMs: ms(request.deliveredUs - syn.readUs),
+    answerMs: ms(answer.deliveredUs - syn.readUs),
+  };
+}
+
+/** Each poll on the keep-alive connection (after the registration), from the request leaving the client. */
+function keepAliveTimelines(packets: TracedPacket[]): { serverHasRequestMs: number; answerMs: number }[] {
+  const requests = packets.filter((packet) => packet.up && packet.payloadBytes > 0).slice(1);
+  return requests.map((request) => {
+    const answer = packets.find((packet) => !packet.up && packet.payloadBytes > 0 && packet.readUs > request.readUs);
+    if (request.deliveredUs === undefined || answer?.deliveredUs === undefined) throw new Error('the trace lacks a packet of a keep-alive poll');
+    return { serverHasRequestMs: ms(request.deliveredUs - request.readUs), answerMs: ms(answer.deliveredUs - request.readUs) };
+  });
+}
+
+function runClient(link: NetnsLink, plan: ClientPlan): Promise<ClientTimes> {
+  const [command, ...prefix] = link.inNamespace('client');
+  return new Promise((resolve, reject) => {
+    execFile(
+      command!,
+      [...prefix, process.execPath, '--import', 'tsx', CLIENT, JSON.stringify(plan)],
+      { encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`the first-message client failed: ${stderr.trim() || error.message}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ClientTimes);
+      },
+    );
+  });
+}
+
+/** Measures both sides of "from 150 ms to 50 ms" on a netns link with `oneWayMs` each way; `samples` of each. */
+export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_ONE_WAY_MS): Promise<FirstMessage> {
+  const link = await NetnsLink.start(symmetricPath({ delayMs: oneWayMs }));
+  const servers: ServerProcess[] = [];
+  try {
+    const start = (transport: 'short-poll' | 'websocket', port: number): Promise<ServerProcess> =>
+      ServerProcess.start(transport, {
+        host: link.serverAddress,
+        pinCommand: link.inNamespace('server'),
+        args: [...netnsServerArgs(link.serverAddress), '--port', String(port)],
+      });
+    servers.push(await start('short-poll', NETNS_SERVER_PORT), await start('websocket', WEBSOCKET_PORT));
+    link.trace(TRACE_PACKETS);
+    const times = await runClient(link, {
+      host: link.serverAddress,
+      pollPort: NETNS_SERVER_PORT,
+      websocketPort: WEBSOCKET_PORT,
+      samples,
+      pauseMs: 4 * oneWayMs,
+    });
+    await link.quiet(oneWayMs + 20, 5_000);
+    const packets = await link.traced();
+    const fresh = times.newConnection.map((poll) => newConnectionTimeline(connection(packets, poll.port)));
+    const kept = keepAliveTimelines(connection(packets, times.keepAlive.port));
+    // the WebSocket's connection is the one to the WebSocket server's port; its frames down, after the upgrade's answer
+    const websocketPort = packets.find((packet) => packet.up && packet.destinationPort === WEBSOCKET_PORT)?.sourcePort;
+    const frames =
+      websocketPort === undefined
+        ? []
+        : connection(packets, websocketPort)
+            .filter((packet) => !packet.up && packet.payloadBytes > 0)
+            .slice(1);
+    return {
+      oneWayDelayMs: oneWayMs,
+      samples,
+      newConnectionPoll: {
+        connectedMs: median(fresh.map((poll) => poll.connectedMs)),
+        serverHasRequestMs: median(fresh.map((poll) => poll.serverHasRequestMs)),
+        answerMs: median(fresh.map((poll) => poll.answerMs)),
+        clientAnswerMs: median(times.newConnection.map((poll) => poll.answerMs)),
+      },
+      keepAlivePoll: {
+        serverHasRequestMs: median(kept.map((poll) => poll.serverHasRequestMs)),
+        answerMs: median(kept.map((poll) => poll.answerMs)),
+        clientAnswerMs: median(times.keepAlive.answerMs),
+      },
+      websocketFrame: {
+        onTheWireMs: median(frames.flatMap((frame) => (frame.deliveredUs === undefined ? [] : [ms(frame.deliveredUs - frame.readUs)]))),
+        clientLatencyMs: median(times.websocket.latencyMs),
+      },
+    };
+  } finally {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    await link.close();
+  }
+}
+
+/** The suite's "from 150 ms to 50 ms": measured where the netns link runs, else why not; a failure is kept, not thrown. */
+export async function firstMessageFor(link: LinkChoice | undefined, log: (line: string) => void): Promise<NonNullable<Results['firstMessage']>> {
+  if (link?.method !== 'netns') return { skipped: `it needs the netns link: ${link?.reason ?? 'no link was chosen'}` };
+  log(`"from 150 ms to 50 ms": polls on new and keep-alive connections and WebSocket frames, ${FIRST_MESSAGE_ONE_WAY_MS} ms one way...`);
+  try {
+    return await measureFirstMessage();
+  } catch (error) {
+    const failed = error instanceof Error ? error.message : String(error);
+    log(`"from 150 ms to 50 ms" FAILED: ${failed}`);
+    return { failed };
+  }
+}
