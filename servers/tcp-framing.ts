@@ -14,7 +14,7 @@ export function encodeTcpFrame(payload: string | Buffer, control = false): Buffe
   const frame = Buffer.allocUnsafe(TCP_HEADER_BYTES + length);
   frame.writeUInt32BE((control ? TCP_CONTROL_FLAG : 0) + length, 0);
   if (typeof payload === 'string') frame.write(payload, TCP_HEADER_BYTES, 'utf8');
-  else payload.copy(frame, TCP_HEADER_BYTES);
+  else frame.set(payload, TCP_HEADER_BYTES);
   return frame;
 }
 
@@ -37,8 +37,23 @@ export class TcpFrameDecoder {
     return this.buffered.length > 0 || this.skipping > 0;
   }
 
+  /** The frames `chunk` completes, in order. */
   push(chunk: Buffer): TcpFrame[] {
     const frames: TcpFrame[] = [];
+    this.decode(
+      chunk,
+      (control, payload) => frames.push({ kind: control ? 'control' : 'message', payload }),
+      (control, length) => frames.push({ kind: 'too-large', control, length }),
+    );
+    return frames;
+  }
+
+  /**
+   * Hands each frame `chunk` completes to `onFrame` as it is read (a view into the chunk where it
+   * came whole: no array and no frame object, for a reader of many small frames), and each
+   * over-limit frame's size to `onTooLarge`.
+   */
+  decode(chunk: Buffer, onFrame: (control: boolean, payload: Buffer) => void, onTooLarge: (control: boolean, length: number) => void): void {
     let data = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     if (this.skipping > 0) {
       const skipped = Math.min(this.skipping, data.length);
@@ -51,7 +66,7 @@ export class TcpFrameDecoder {
       const length = header & LENGTH_MASK;
       const control = header >= TCP_CONTROL_FLAG;
       if (length > this.maxPayloadBytes) {
-        frames.push({ kind: 'too-large', control, length });
+        onTooLarge(control, length);
         const available = data.length - offset - TCP_HEADER_BYTES;
         const skipped = Math.min(length, available);
         offset += TCP_HEADER_BYTES + skipped;
@@ -61,10 +76,9 @@ export class TcpFrameDecoder {
       }
       if (data.length - offset - TCP_HEADER_BYTES < length) break;
       const start = offset + TCP_HEADER_BYTES;
-      frames.push({ kind: control ? 'control' : 'message', payload: data.subarray(start, start + length) });
       offset = start + length;
+      onFrame(control, data.subarray(start, offset));
     }
     this.buffered = offset >= data.length ? NOTHING : Buffer.from(data.subarray(offset));
-    return frames;
   }
 }

@@ -25,12 +25,14 @@ export class TcpClient extends ClientBase implements TransportClient {
     });
     this.socket = socket;
     const decoder = new TcpFrameDecoder(MAX_FRAME_BYTES);
+    const onFrame = (control: boolean, payload: Buffer): void => {
+      if (!control) this.onMessage(payload, receivedAtMs);
+      else countError(this.errors, new Error(`server error frame: ${payload.toString('utf8')}`));
+    };
+    let receivedAtMs = 0;
     socket.on('data', (chunk: Buffer) => {
-      const receivedAtMs = clockNowMs();
-      for (const frame of decoder.push(chunk)) {
-        if (frame.kind === 'message') this.onMessage(frame.payload, receivedAtMs);
-        else if (frame.kind === 'control') countError(this.errors, new Error(`server error frame: ${frame.payload.toString('utf8')}`));
-      }
+      receivedAtMs = clockNowMs();
+      decoder.decode(chunk, onFrame, () => {}); // the client's limit is above any frame a server may send
     });
     return this.opened(socket, 'connect', () => this.open());
   }
