@@ -55,8 +55,9 @@ export class HttpSession {
   private readonly hostHeader: string;
   /** The Cookie line every request carries ('' for none). */
   private readonly cookie: string;
-  /** Aborts the session's waits (a pause between polls) when the client closes. */
-  private readonly aborter = new AbortController();
+  /** The session's pauses under way (between polls, before a retry): close() ends them at once. */
+  private readonly pauses = new Set<() => void>();
+  private closed = false;
 
   /**
    * `connections`: two for a client (one may be held by a long poll or an SSE stream while a
@@ -134,13 +135,24 @@ export class HttpSession {
     for (const connection of this.connections) connection.pauseReading(paused);
   }
 
-  get signal(): AbortSignal {
-    return this.aborter.signal;
+  /** Waits `ms`, or until the session closes: one timer, no abort listener (a driver pauses thousands of times a second). */
+  pause(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pauses.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pauses.add(done);
+    });
   }
 
   /** Fails what is in flight and closes every connection (the server forgets the client after its TTL). */
   async close(): Promise<void> {
-    this.aborter.abort();
+    this.closed = true;
+    for (const wake of [...this.pauses]) wake();
     for (const request of this.waiting.splice(0)) request.handler.onError(new ConnectionClosedError('the client is closed'));
     await Promise.all(this.connections.map((connection) => connection.close()));
   }

@@ -4,7 +4,6 @@
  * - short-poll polls on a fixed schedule, every pollIntervalMs (0: again as soon as answered);
  * - long-poll polls again as soon as the held poll answers.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs, type PollResponse } from '../../servers/contract.ts';
 import { HttpStatusError } from './http-session.ts';
 import { HttpTransportClient } from './http-transport-client.ts';
@@ -38,16 +37,16 @@ abstract class PollClient extends HttpTransportClient {
         if (this.closing) return;
         countError(this.errors, error);
         if (await this.comeBackIfForgotten(error).catch(() => false)) continue;
-        await sleep(RETRY_AFTER_ERROR_MS, undefined, { signal: this.session.signal }).catch(() => undefined);
+        await this.session.pause(RETRY_AFTER_ERROR_MS);
         continue;
       }
       const pause = this.pauseMs(startedAtMs);
-      if (pause > 0) await sleep(pause, undefined, { signal: this.session.signal }).catch(() => undefined);
+      if (pause > 0) await this.session.pause(pause);
     }
   }
 
   private async pollOnce(): Promise<void> {
-    const answer = await this.session.fetchBytes('GET', this.session.path(ROUTES.messages, { after: this.lastId }));
+    const answer = await this.session.fetchBytes('GET', `${this.session.path(ROUTES.messages)}&after=${this.lastId}`);
     if (answer.status !== 200) throw new HttpStatusError(answer.status, answer.body.toString('utf8'), 'GET /messages');
     const receivedAtMs = clockNowMs();
     this.polls.total += 1;

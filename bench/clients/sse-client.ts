@@ -3,7 +3,6 @@
  * When the stream ends or fails (not by close()), it reconnects with Last-Event-ID, so the
  * server resends whatever the client missed.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs } from '../../servers/contract.ts';
 import { HttpStatusError } from './http-session.ts';
 import { SseParser } from './sse-parser.ts';
@@ -43,7 +42,7 @@ export class SseClient extends HttpTransportClient {
         if (await this.comeBackIfForgotten(error).catch(() => false)) continue;
       }
       if (this.closing) return;
-      await sleep(RECONNECT_AFTER_MS, undefined, { signal: this.session.signal }).catch(() => undefined);
+      await this.session.pause(RECONNECT_AFTER_MS);
     }
   }
 
