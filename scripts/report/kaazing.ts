@@ -3,7 +3,7 @@
  * polling's header bytes against WebSocket's framing, scaled to many clients, as they published
  * it and as this run's bytes (and a real browser's, when measured) make it.
  */
-import type { CompletedRun, Results } from '../../bench/result.ts';
+import type { BrowserFigures, CompletedRun, Results } from '../../bench/result.ts';
 import { browserFigures, browserPollBytes, browserState } from './browser.ts';
 import { BITS_PER_MEGABIT, FORMULAS, bandwidthMbps, wholeRunSeconds } from './figures.ts';
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
@@ -225,13 +225,30 @@ function browserNote(results: Results): string[] {
   return [];
 }
 
-export function kaazingSection(results: Results): string {
+/** The runs the Kaazing rows are computed from, and what a poll, a frame and the browser's poll cost in them. */
+function kaazingFigures(results: Results): {
+  pollChoice: Chosen | undefined;
+  frameChoice: Chosen | undefined;
+  browser: BrowserFigures | undefined;
+  pollBytes: number | undefined;
+  frameBytes: number | undefined;
+  browserPoll: number | undefined;
+} {
   const pollChoice = kaazingPollRun(results);
   const frameChoice = kaazingWebSocketRun(results);
   const browser = browserFigures(results);
-  const pollBytes = pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run);
-  const frameBytes = frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run);
-  const browserPoll = browser === undefined ? undefined : browserPollBytes(browser);
+  return {
+    pollChoice,
+    frameChoice,
+    browser,
+    pollBytes: pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run),
+    frameBytes: frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run),
+    browserPoll: browser === undefined ? undefined : browserPollBytes(browser),
+  };
+}
+
+export function kaazingSection(results: Results): string {
+  const { pollChoice, frameChoice, browser, pollBytes, frameBytes, browserPoll } = kaazingFigures(results);
   const browserLabel = browser === undefined ? '' : ` (${browser.name} ${browser.version})`;
   const perUnit = table(
     ['', 'quoted, 2010', 'this run', `real browser${browserLabel}`],
@@ -284,12 +301,7 @@ export function kaazingSection(results: Results): string {
 
 /** Kaazing's rows in brief, for the report's opening: polling and WebSocket at their client counts, quoted and computed. */
 export function kaazingSummary(results: Results): string {
-  const pollChoice = kaazingPollRun(results);
-  const frameChoice = kaazingWebSocketRun(results);
-  const browser = browserFigures(results);
-  const pollBytes = pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run);
-  const frameBytes = frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run);
-  const browserPoll = browser === undefined ? undefined : browserPollBytes(browser);
+  const { pollChoice, frameChoice, pollBytes, frameBytes, browserPoll } = kaazingFigures(results);
   const cell = (bytes: number | undefined, clients: number, run?: CompletedRun): string => {
     if (bytes === undefined) return 'not measured';
     const text = formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS);
