@@ -21,6 +21,11 @@ export interface BoundInput {
   serverEventLoopUtilization?: number;
   /** The server's CPU over the window, in cores. */
   serverCpuCores?: number;
+  /**
+   * A server of several processes: the cores they share. Its busiest worker's event loop may have
+   * room while the workers together fill their cores, so it is saturated when either is.
+   */
+  serverCores?: number;
   /** The emulated link's rate (0: none) and the busier direction's share of it over the run. */
   link: { bandwidthBitsPerSecond: number; utilization: number };
   /** Error messages the clients met, with counts. */
@@ -33,19 +38,22 @@ export function decideBound(input: BoundInput): RunBound {
   const machine = Object.keys(input.clientErrors).find((message) => MACHINE_LIMIT_ERRORS.test(message));
   if (machine !== undefined) return { side: 'machine', reason: `the clients met a machine limit: ${machine}` };
   const serverBusy =
-    input.serverEventLoopUtilization !== undefined
-      ? `the server's event loop was ${percent(input.serverEventLoopUtilization)} busy`
-      : input.serverCpuCores !== undefined
-        ? `the server used ${input.serverCpuCores.toFixed(2)} core`
-        : "the server's load was not measured";
+    input.serverCores !== undefined
+      ? `the server's busiest worker's event loop was ${percent(input.serverEventLoopUtilization ?? 0)} busy and its workers used ${(input.serverCpuCores ?? 0).toFixed(2)} of ${input.serverCores} core${input.serverCores === 1 ? '' : 's'}`
+      : input.serverEventLoopUtilization !== undefined
+        ? `the server's event loop was ${percent(input.serverEventLoopUtilization)} busy`
+        : input.serverCpuCores !== undefined
+          ? `the server used ${input.serverCpuCores.toFixed(2)} core`
+          : "the server's load was not measured";
   if (input.driverEventLoopUtilization >= SATURATED) {
     return { side: 'driver', reason: `the driver's event loop was ${percent(input.driverEventLoopUtilization)} busy (${serverBusy})` };
   }
   if (input.link.bandwidthBitsPerSecond > 0 && input.link.utilization >= SATURATED) {
     return { side: 'link', reason: `the emulated link carried ${percent(input.link.utilization)} of its rate` };
   }
+  const coresFull = input.serverCores !== undefined && (input.serverCpuCores ?? 0) >= SATURATED * input.serverCores;
   const serverSaturated =
-    input.serverEventLoopUtilization !== undefined ? input.serverEventLoopUtilization >= SATURATED : (input.serverCpuCores ?? 0) >= SATURATED;
+    coresFull || (input.serverEventLoopUtilization !== undefined ? input.serverEventLoopUtilization >= SATURATED : (input.serverCpuCores ?? 0) >= SATURATED);
   if (serverSaturated) return { side: 'server', reason: `${serverBusy}; the driver's ${percent(input.driverEventLoopUtilization)}` };
   return {
     side: 'none',

@@ -13,9 +13,10 @@ import { runMicroBenchmarks } from './micro/run.ts';
 import { runDriverBenchmark } from './driver-bench/run.ts';
 import { stepEnd } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
-import { pinDriver } from './pinning.ts';
+import { coreCount, pinDriver } from './pinning.ts';
+import { availableParallelism } from 'node:os';
 import { Progress } from './progress.ts';
-import { SCENARIOS, SCHEMA_VERSION, type Results, type RunConfig, type RunResult, type ScenarioName, type WireSample } from './result.ts';
+import { SCENARIOS, SCHEMA_VERSION, type ShardSpec, type Results, type RunConfig, type RunResult, type ScenarioName, type WireSample } from './result.ts';
 import {
   DEFAULT_LATENCY_BOUND_MS,
   RUN_DEFAULTS,
@@ -31,6 +32,8 @@ import { summaryTable } from './summary.ts';
 import { writeReport } from '../scripts/report/write.ts';
 import { LINK_REQUESTS, chooseLink, needsNetns, wantsLink, type LinkRequest } from './link/index.ts';
 import { firstMessageFor } from './link/first-message.ts';
+import { parseShard } from './shard.ts';
+import type { ShardMessage } from './shard-process.ts';
 import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
 
 interface OptionSpec {
@@ -77,7 +80,27 @@ const OPTIONS: Record<string, OptionSpec> = {
     help: 'how shaped runs are carried: netns (the kernel’s TCP over an emulated path: root, /dev/net/tun, ip), relay (a delaying relay), auto (netns where it can run; default)',
   },
   workers: { type: 'string', value: 'n', help: 'worker threads the clients are spread over (default 1; pinning leaves the driver one core)' },
-  target: { type: 'string', value: 'url', help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle)' },
+  target: {
+    type: 'string',
+    value: 'url',
+    help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle); a comma list of URLs on one host: client i goes to the (i mod n)-th (a server with a port per worker)',
+  },
+  'server-processes': {
+    type: 'string',
+    value: 'n',
+    help: 'the server as n worker processes (websocket, tcp: one port; polling, sse: a port per worker, client i on port i mod n); default 1',
+  },
+  'driver-processes': {
+    type: 'string',
+    value: 'n',
+    help: 'the clients spread over n driver processes, each a shard (default: as many as the open-file limit needs, at most the driver’s cores)',
+  },
+  shard: {
+    type: 'string',
+    value: 'i/N',
+    help: 'drive only shard i (0 to N-1) of the run: its share of the clients and the rate; needs --target and --start-at; merge the shards with npm run report -- --merge',
+  },
+  'start-at': { type: 'string', value: 'epoch ms', help: 'the measured window starts at this time (ms since 1970, as Date.now()), in every shard alike' },
   'cookie-bytes': {
     type: 'string',
     value: 'n',
@@ -108,6 +131,8 @@ export function usage(): string {
 
 export interface BenchOptions {
   suite: SuiteName;
+  /** --shard: this process drives one shard of one run, and writes only its results.json. */
+  shard?: ShardSpec;
   overrides: SuiteOverrides;
   pin: boolean;
   out?: string;
@@ -176,6 +201,9 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     ['broadcast-events', 'broadcastEvents', {}],
     ['long-poll-timeout', 'longPollTimeoutMs', {}],
     ['workers', 'workers', {}],
+    ['server-processes', 'serverProcesses', {}],
+    ['driver-processes', 'driverProcesses', {}],
+    ['start-at', 'startAtMs', {}],
   ];
   for (const [option, key, rules] of numeric) {
     const raw = text(option);
@@ -212,15 +240,25 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   if (!(LINK_REQUESTS as readonly string[]).includes(link)) throw new UsageError(`--link takes ${LINK_REQUESTS.join(', ')}, not "${link}"`);
   const target = text('target');
   if (target !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      throw new UsageError(`--target: "${target}" is not a URL`);
+    const urls = list(target, 'target').map((item) => {
+      let url: URL;
+      try {
+        url = new URL(item);
+      } catch {
+        throw new UsageError(`--target: "${item}" is not a URL`);
+      }
+      if (!['ws:', 'http:', 'tcp:'].includes(url.protocol)) throw new UsageError('--target must be a ws://, http:// or tcp:// URL');
+      if (url.port === '') throw new UsageError('--target must name a port');
+      return url;
+    });
+    const url = urls[0]!;
+    for (const other of urls.slice(1)) {
+      if (other.protocol !== url.protocol || other.hostname !== url.hostname || other.pathname !== url.pathname) {
+        throw new UsageError(`--target: the URLs of one server differ only in their port: ${url.href} and ${other.href}`);
+      }
     }
-    if (!['ws:', 'http:', 'tcp:'].includes(url.protocol)) throw new UsageError('--target must be a ws://, http:// or tcp:// URL');
-    if (url.port === '') throw new UsageError('--target must name a port');
-    set.target = target;
+    set.target = urls.length > 1 ? url.href : target;
+    if (urls.length > 1) set.targetPorts = urls.map((one) => Number(one.port));
     if (overrides.transports === undefined) overrides.transports = [url.protocol === 'ws:' ? 'websocket' : url.protocol === 'tcp:' ? 'tcp' : 'short-poll'];
     if (overrides.transports.length !== 1) throw new UsageError('--target drives one server: name one transport with --transports');
   }
@@ -238,11 +276,22 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   const addresses = text('local-addresses');
   const localAddresses = addresses === undefined ? 0 : positive(addresses, 'local-addresses');
   if (localAddresses > 254) throw new UsageError('--local-addresses goes up to 254 (127.0.0.1 to 127.0.0.254)');
+  const shardText = text('shard');
+  let shard: ShardSpec | undefined;
+  if (shardText !== undefined) {
+    shard = parseShard(shardText);
+    if (shard === undefined) throw new UsageError(`--shard takes i/N with i from 0 to N-1, e.g. 0/4, not "${shardText}"`);
+    if (set.target === undefined) throw new UsageError('--shard drives a share of the clients of a server every shard shares: give it with --target');
+    if (set.startAtMs === undefined && process.send === undefined)
+      throw new UsageError('--shard needs --start-at (the moment, in ms since 1970, every shard starts its measured window)');
+    if (set.driverProcesses !== undefined && set.driverProcesses > 1) throw new UsageError('--shard is one driver process: leave out --driver-processes');
+  }
   const profile = text('profile') ?? (values.quick === true ? 'quick' : 'default');
   if (!(profile in SUITES)) throw new UsageError(`unknown profile "${profile}": use ${Object.keys(SUITES).join(', ')}`);
   if (values.quick === true && profile !== 'quick') throw new UsageError('--quick and --profile name two different suites');
   return {
     suite: profile as SuiteName,
+    ...(shard === undefined ? {} : { shard }),
     overrides,
     pin: values['no-pin'] !== true,
     ...(text('out') === undefined ? {} : { out: text('out')! }),
@@ -324,6 +373,56 @@ async function runGoPeer(runs: RunConfig[], context: EngineContext, into: RunRes
   return { version: peer.version, runIds };
 }
 
+/**
+ * One shard of one run (--shard i/N): its share of the clients against the shared server, its
+ * window from --start-at or, launched by the bench's own driver processes, from the moment its
+ * launcher sends once every shard has connected. Writes results.json alone: a shard's figures
+ * mean something merged with the others' (npm run report -- --merge).
+ */
+async function runShard(config: RunConfig, options: BenchOptions, args: string[]): Promise<number> {
+  const environment = describeEnvironment(['npm run bench --', ...args].join(' '));
+  const outDir = options.out ?? path.join('reports', `${runStamp(new Date(environment.startedAt))}-shard-${config.shard!.index}-of-${config.shard!.count}`);
+  mkdirSync(outDir, { recursive: true });
+  const plan = pinDriver(options.pin);
+  const windowStart = async (connectedAtMs: number): Promise<number> => {
+    if (config.startAtMs !== undefined) return config.startAtMs;
+    // launched by the bench (bench/shard-process.ts): it says when, once every shard has connected
+    return new Promise((resolve) => {
+      const onMessage = (message: ShardMessage): void => {
+        if (message.type !== 'shard-start') return;
+        process.off('message', onMessage);
+        resolve(message.startAtMs);
+      };
+      process.on('message', onMessage);
+      process.send?.({ type: 'shard-connected' } satisfies ShardMessage);
+      void connectedAtMs;
+    });
+  };
+  const result = await runScenario(config, {
+    serverCommand: [],
+    localAddresses: Array.from({ length: options.localAddresses }, (_, i) => `127.0.0.${i + 1}`),
+    emit: (event) => {
+      if (event.type === 'phase') process.stderr.write(`bench: ${event.id} (shard ${config.shard!.index}/${config.shard!.count}): ${event.phase}\n`);
+    },
+    windowStart,
+  });
+  const results: Results = {
+    schemaVersion: SCHEMA_VERSION,
+    environment,
+    pinning: plan.pinning,
+    suite: { name: options.suite, ...options.overrides, runs: 1, shard: config.shard },
+    runs: [result],
+    samples: [],
+    finishedAt: new Date().toISOString(),
+  };
+  const resultsPath = path.join(outDir, 'results.json');
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`shard results: ${resultsPath}\nmerge every shard's with: npm run report -- --merge <results.json ...>\n`);
+  if (result.state === 'failed') process.stderr.write(`bench: the shard's run failed: ${result.error}\n`);
+  process.disconnect?.();
+  return result.state === 'failed' ? 1 : 0;
+}
+
 function runStamp(date: Date): string {
   return date
     .toISOString()
@@ -343,6 +442,13 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     process.stderr.write('bench: these options leave no run to do\n');
     return 2;
   }
+  if ((options.shard !== undefined || options.overrides.values?.startAtMs !== undefined) && runs.length !== 1) {
+    process.stderr.write(
+      `bench: --shard and --start-at time one run, and these options make ${runs.length}: narrow them (--transports, --scenarios, --clients, --payload)\n`,
+    );
+    return 2;
+  }
+  if (options.shard !== undefined) return runShard({ ...runs[0]!, shard: options.shard }, options, args);
   const environment = describeEnvironment(['npm run bench --', ...args].join(' '));
   const outDir = options.out ?? path.join('reports', runStamp(new Date(environment.startedAt)));
   mkdirSync(outDir, { recursive: true });
@@ -386,6 +492,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     localAddresses,
     emit,
     ...(link === undefined ? {} : { link }),
+    driverCores: plan.pinning.applied ? coreCount(plan.pinning.driverCores) : availableParallelism(),
   };
   // the driver benchmark first, on a driver that has run nothing else: its code then meets one transport at a time, as
   // in --profile driver (after every transport has run, the same code can run measurably slower: see the README)

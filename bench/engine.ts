@@ -11,7 +11,7 @@ import { WorkerFleet } from './fleet-worker.ts';
 import { AutocannonFleet } from './autocannon-fleet.ts';
 import { addDelivery, withSent } from './delivery.ts';
 import { mergeHistograms, encodeHistogram, newHistogram, recordMs, summarize } from './latency.ts';
-import { affinityOf } from './pinning.ts';
+import { affinityOf, coreCount } from './pinning.ts';
 import { DELIVERED_SHORT, SATURATED, decideBound } from './bound.ts';
 import {
   FAULT_CUT_MS,
@@ -21,6 +21,7 @@ import {
   type NetworkEmulation,
   type RunConfig,
   type RunResult,
+  type ServerWorkerUsage,
   type WindowLoad,
   type WireSample,
 } from './result.ts';
@@ -32,6 +33,11 @@ import { addWireBytes, emptyWireBytes } from './wire.ts';
 import { linkMethodFor, needsNetns, netnsServerArgs, onTheWire, pathShapeOf, type LinkChoice } from './link/index.ts';
 import { NetnsLink } from './link/netns.ts';
 import { NamespaceFleet } from './link/fleet-process.ts';
+import { ShardFleet } from './shard-process.ts';
+import { shardAddresses, shardShare } from './shard.ts';
+import { cannotShard } from './run-args.ts';
+import { defaultDriverProcesses } from './limits.ts';
+import { availableParallelism, hostname } from 'node:os';
 
 export type EnginePhase = 'starting server' | 'connecting' | 'warming up' | 'measuring' | 'draining';
 
@@ -50,7 +56,18 @@ export interface EngineContext {
   onSample?: (sample: WireSample) => void;
   /** The method for shaped runs (bench/link/): netns or the relay, and why; absent: the relay. */
   link?: LinkChoice;
+  /**
+   * When the measured window starts, asked once the clients have connected (at `connectedAtMs`):
+   * a shard's --start-at, or the moment its launcher picks once every shard has connected.
+   * Absent: after the run's warm-up.
+   */
+  windowStart?: (connectedAtMs: number) => Promise<number>;
+  /** Cores the driver may use (its pinning), which bound its default number of processes; absent: the machine's. */
+  driverCores?: number;
 }
+
+/** After every driver process has connected, its window starts this much later at the earliest (the start message's way over IPC). */
+const SHARD_START_MS = 200;
 
 /** Bytes of each direction a wire sample keeps. */
 export const SAMPLE_BYTES = 4096;
@@ -67,6 +84,7 @@ function serverArgs(config: RunConfig): string[] {
     String(Math.max(200_000, config.clients * 2)),
   ];
   if (config.perMessageDeflate) args.push('--per-message-deflate');
+  if ((config.serverProcesses ?? 1) > 1) args.push('--processes', String(config.serverProcesses));
   // a slow consumer must reach the server's bound within the window
   if (config.fault === 'slow-consumer') args.push('--max-buffered-bytes', String(SLOW_CONSUMER_BUFFER_BYTES));
   return args;
@@ -214,9 +232,20 @@ async function measure(
     netns = await NetnsLink.start(pathShapeOf(config));
     netnsStarted(netns);
   }
+  // this process's share of the run: all of it, or a shard's (--shard i/N)
+  const share = shardShare(config);
+  const driven: RunConfig = { ...config, clients: share.clients, targetRatePerSecond: share.targetRatePerSecond };
+  const driverProcesses =
+    config.shard !== undefined ? 1 : (config.driverProcesses ?? defaultDriverProcesses(driven, context.driverCores ?? availableParallelism()));
+  if (driverProcesses > 1) {
+    const reason = cannotShard(config);
+    if (reason !== undefined) throw new Error(reason);
+  }
+  if ((config.serverProcesses ?? 1) > 1 && config.target !== undefined) throw new Error('--server-processes starts the server: leave out --target');
   // the clients in the namespace have one source address, none of the loopback ones
-  const localAddresses = netns === undefined ? context.localAddresses : [];
-  const exceeded = runExceedsLimits(config, localAddresses.length);
+  const targetHost = config.target === undefined ? (netns?.serverAddress ?? '127.0.0.1') : new URL(config.target).hostname;
+  const localAddresses = netns === undefined ? shardAddresses(context.localAddresses, config.shard, targetHost) : [];
+  const exceeded = runExceedsLimits(driven, { localAddresses: localAddresses.length, driverProcesses, serverProcesses: config.serverProcesses ?? 1 });
   if (exceeded !== undefined) throw new Error(exceeded);
   const serverStart = {
     pinCommand: netns === undefined ? context.serverCommand : [...netns.inNamespace('server'), ...context.serverCommand],
@@ -237,6 +266,10 @@ async function measure(
     throw new Error('broadcast needs a server the suite started (it triggers the events): not available with --target');
   }
   const serverUrl = new URL(targetUrl(config, server));
+  // a server with a port per worker: each client keeps to one (sticky placement)
+  const ports = config.targetPorts ?? (server !== undefined && new Set(server.ports).size > 1 ? server.ports : undefined);
+  if (ports !== undefined && method.method === 'relay')
+    throw new Error('the relay forwards one port, and this server has a port per worker: use --link netns or --server-processes 1');
   const network = await shapeLink(config, { host: serverUrl.hostname, port: Number(serverUrl.port) }, method, netns, context.link);
   relayStarted(network.relay);
   // the URL the clients connect to: the server's, or the relay's in front of it
@@ -246,11 +279,13 @@ async function measure(
     url.port = String(network.relay.port);
   }
   const target = url.href;
-  const plan = (clients: number, first: boolean): FleetPlan => ({
-    config,
+  const plan = (clients: number, first: boolean, firstClient: number): FleetPlan => ({
+    config: driven,
     clients,
     captureBytes: first && context.onSample !== undefined ? SAMPLE_BYTES : 0,
     localAddresses,
+    firstClient: share.first + firstClient,
+    ...(ports === undefined ? {} : { ports }),
     client: {
       host: url.hostname,
       port: Number(url.port),
@@ -266,24 +301,39 @@ async function measure(
   const cpuBefore = process.cpuUsage();
   const rss = sampleRss();
 
-  const fleets: FleetHandle[] = shares(config.clients, config.workers).map((clients, index) =>
-    netns !== undefined
-      ? new NamespaceFleet(plan(clients, index === 0), netns.inNamespace('client'))
-      : config.engine === 'autocannon'
-        ? new AutocannonFleet(plan(clients, index === 0))
-        : config.workers > 1
-          ? new WorkerFleet(plan(clients, index === 0))
-          : new Fleet(plan(clients, index === 0)),
-  );
+  const split = shares(driven.clients, config.workers);
+  const firstOf = (index: number): number => split.slice(0, index).reduce((sum, clients) => sum + clients, 0);
+  const targets = ports === undefined ? [target] : ports.map((port) => Object.assign(new URL(target), { port: String(port) }).href);
+  const fleets: FleetHandle[] =
+    driverProcesses > 1
+      ? [new ShardFleet(config, targets, driverProcesses, context.localAddresses.length)]
+      : split.map((clients, index) =>
+          netns !== undefined
+            ? new NamespaceFleet(plan(clients, index === 0, firstOf(index)), netns.inNamespace('client'))
+            : config.engine === 'autocannon'
+              ? new AutocannonFleet(plan(clients, index === 0, firstOf(index)))
+              : config.workers > 1
+                ? new WorkerFleet(plan(clients, index === 0, firstOf(index)))
+                : new Fleet(plan(clients, index === 0, firstOf(index))),
+        );
   const measured = await driveFleets(fleets, async () => {
     context.emit({ type: 'phase', id, phase: 'connecting' });
     await Promise.all(fleets.map((fleet) => fleet.connect()));
 
-    const startMs = clockNowMs() + config.warmupSeconds * 1000;
+    const connectedAtMs = clockNowMs();
+    const startMs =
+      context.windowStart !== undefined
+        ? await context.windowStart(connectedAtMs)
+        : (config.startAtMs ?? (driverProcesses > 1 ? clockNowMs() + SHARD_START_MS : clockNowMs()) + config.warmupSeconds * 1000);
+    if (startMs < clockNowMs()) {
+      throw new Error(
+        `the clients connected ${Math.round(clockNowMs() - startMs)} ms after the window was to start (--start-at ${Math.round(startMs)}): start the shards later`,
+      );
+    }
     const window: FleetWindow = { startMs, endMs: startMs + config.durationSeconds * 1000 };
     const loads = meterLoads(window, () => server);
     context.emit({ type: 'phase', id, phase: config.warmupSeconds > 0 ? 'warming up' : 'measuring' });
-    const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), config.warmupSeconds * 1000);
+    const phaseTimer = setTimeout(() => context.emit({ type: 'phase', id, phase: 'measuring' }), Math.max(0, startMs - clockNowMs()));
     const broadcasts: Promise<BroadcastsSent> =
       config.scenario === 'broadcast' && server !== undefined ? broadcastDuring(server, config, window) : Promise.resolve({ events: 0, queued: 0 });
     let networkCut: FaultRecord | undefined;
@@ -339,6 +389,13 @@ async function measure(
   const cpu = process.cpuUsage(cpuBefore);
   let driverPeakRss = rss.stop();
   // a fleet in the client's namespace did the driver's work in a process of its own
+  const shardLoads = fleets.flatMap((fleet) => (fleet instanceof ShardFleet ? fleet.loads : []));
+  for (const load of shardLoads) {
+    cpu.user += load.cpuSeconds * 1e6;
+    driverPeakRss += load.peakRssBytes;
+    windowLoads.driverCpuCores += load.window?.cpuCores ?? 0;
+  }
+  for (const fleet of fleets) if (fleet instanceof ShardFleet) warnings.push(...fleet.warnings);
   for (const fleet of fleets) {
     if (!(fleet instanceof NamespaceFleet) || fleet.usage === undefined) continue;
     cpu.user += fleet.usage.cpuSeconds * 1e6;
@@ -363,14 +420,20 @@ async function measure(
   const histogram = mergeHistograms(results.map((result) => result.histogram));
   const lastClient = newHistogram();
   for (const latencyMs of merged.broadcastLastClientMs.values()) recordMs(lastClient, latencyMs);
-  const threads = results.map((result) => result.eventLoopUtilization);
+  const threads = shardLoads.length > 0 ? shardLoads.map((load) => load.eventLoopUtilization) : results.map((result) => result.eventLoopUtilization);
   const utilization = Math.max(...threads);
   const durationMs = (config.warmupSeconds + config.durationSeconds) * 1000;
   const bound = decideBound({
     driverEventLoopUtilization: utilization,
     ...(windowLoads.server === undefined
       ? {}
-      : { serverEventLoopUtilization: windowLoads.server.eventLoopUtilization, serverCpuCores: windowLoads.server.cpuCores }),
+      : {
+          serverEventLoopUtilization: windowLoads.server.eventLoopUtilization,
+          serverCpuCores: windowLoads.server.cpuCores,
+          ...(windowLoads.serverWorkers === undefined
+            ? {}
+            : { serverCores: context.serverCores === undefined ? availableParallelism() : coreCount(context.serverCores) }),
+        }),
     link: {
       bandwidthBitsPerSecond: config.bandwidthBitsPerSecond,
       utilization:
@@ -382,7 +445,7 @@ async function measure(
   });
   if (bound.side === 'driver') warnings.push(`driver-bound: ${bound.reason}; these figures measure the driver, not the server`);
   if (bound.side === 'machine') warnings.push(`machine-bound: ${bound.reason}`);
-  const offeredPerSecond = offeredRate(config, broadcastEvents);
+  const offeredPerSecond = offeredRate(driven, broadcastEvents);
   const deliveredPerSecond = merged.messagesInWindow / config.durationSeconds;
   if (offeredPerSecond !== undefined && deliveredPerSecond < DELIVERED_SHORT * offeredPerSecond) {
     warnings.push(
@@ -424,14 +487,15 @@ async function measure(
     scenario: config.scenario,
     transport: config.transport,
     target,
-    clients: config.clients,
+    clients: driven.clients,
     payloadBytes: config.payloadBytes,
     durationSeconds: config.durationSeconds,
     config,
+    ...(config.shard === undefined ? {} : { shard: { ...config.shard, clients: share.clients, firstClient: share.first } }),
     messages: delivery,
     bytes: merged.wire,
     socketBytes: merged.socketBytes,
-    connections: { opened: merged.connectionsOpened, perClient: merged.connectionsOpened / config.clients },
+    connections: { opened: merged.connectionsOpened, perClient: merged.connectionsOpened / driven.clients },
     latencyMs: summarize(histogram),
     ...(config.scenario === 'broadcast' ? { broadcastLastClientMs: summarize(lastClient) } : {}),
     throughput: {
@@ -446,6 +510,7 @@ async function measure(
       peakRssBytes: Math.max(0, ...spans.map((span) => span.end.maxRssBytes)),
       counters,
       ...(windowLoads.server === undefined ? {} : { window: windowLoads.server }),
+      ...(serverAfter?.workers === undefined ? {} : { workers: workerUsage(serverAfter.workers, serverBefore?.workers, windowLoads.serverWorkers) }),
     },
     driver: {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -454,6 +519,23 @@ async function measure(
       eventLoopUtilization: utilization,
       threads,
       window: { cpuCores: windowLoads.driverCpuCores, eventLoopUtilization: utilization },
+      ...(shardLoads.length > 0
+        ? { shards: shardLoads }
+        : config.shard !== undefined
+          ? {
+              shards: [
+                {
+                  index: config.shard.index,
+                  clients: share.clients,
+                  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+                  peakRssBytes: driverPeakRss,
+                  eventLoopUtilization: utilization,
+                  window: { cpuCores: windowLoads.driverCpuCores, eventLoopUtilization: utilization },
+                  host: hostname(),
+                },
+              ],
+            }
+          : {}),
     },
     histogram: encodeHistogram(histogram),
     clientErrors: merged.errors,
@@ -486,7 +568,36 @@ function offeredRate(config: RunConfig, broadcastEvents: number): number | undef
 /** The driver's CPU and the server's load over the measured window. */
 interface WindowLoads {
   driverCpuCores: number;
+  /** A server of several processes: the workers' CPU summed, and the busiest worker's event-loop utilization. */
   server?: WindowLoad;
+  /** Each worker's, by pid. */
+  serverWorkers?: Map<number, WindowLoad>;
+}
+
+/** A process's load between two snapshots `seconds` apart. */
+function loadBetween(before: ServerStats, after: ServerStats, seconds: number): WindowLoad {
+  const activeMs = after.eventLoopActiveMs - before.eventLoopActiveMs;
+  const idleMs = after.eventLoopIdleMs - before.eventLoopIdleMs;
+  return {
+    cpuCores: (cpuMicros(after) - cpuMicros(before)) / 1e6 / seconds,
+    eventLoopUtilization: activeMs + idleMs > 0 ? activeMs / (activeMs + idleMs) : 0,
+  };
+}
+
+/** Each worker's usage over the run, and over the window where it was metered. */
+function workerUsage(after: ServerStats[], before: ServerStats[] | undefined, window: Map<number, WindowLoad> | undefined): ServerWorkerUsage[] {
+  return after.map((end) => {
+    const start = before?.find((one) => one.pid === end.pid);
+    const load = window?.get(end.pid);
+    return {
+      pid: end.pid,
+      cpuSeconds: (cpuMicros(end) - (start === undefined ? 0 : cpuMicros(start))) / 1e6,
+      peakRssBytes: end.maxRssBytes,
+      clients: end.clients,
+      connectionsAccepted: end.connectionsAccepted - (start?.connectionsAccepted ?? 0),
+      ...(load === undefined ? {} : { window: load }),
+    };
+  });
 }
 
 /** Snapshots the driver's CPU and the server's counters at the window's start and end. */
@@ -506,15 +617,15 @@ async function meterLoads(window: FleetWindow, currentServer: () => ServerProces
   const driverCpuCores = (cpu.user + cpu.system) / 1e6 / seconds;
   // a server restarted in the window has no load over it
   if (before === undefined || after === undefined || before.pid !== after.pid) return { driverCpuCores };
-  const activeMs = after.eventLoopActiveMs - before.eventLoopActiveMs;
-  const idleMs = after.eventLoopIdleMs - before.eventLoopIdleMs;
-  return {
-    driverCpuCores,
-    server: {
-      cpuCores: (cpuMicros(after) - cpuMicros(before)) / 1e6 / seconds,
-      eventLoopUtilization: activeMs + idleMs > 0 ? activeMs / (activeMs + idleMs) : 0,
-    },
-  };
+  const server = loadBetween(before, after, seconds);
+  if (after.workers === undefined || before.workers === undefined) return { driverCpuCores, server };
+  const serverWorkers = new Map<number, WindowLoad>();
+  for (const end of after.workers) {
+    const start = before.workers.find((one) => one.pid === end.pid);
+    if (start !== undefined) serverWorkers.set(end.pid, loadBetween(start, end, seconds));
+  }
+  const busiest = Math.max(0, ...[...serverWorkers.values()].map((load) => load.eventLoopUtilization));
+  return { driverCpuCores, server: { cpuCores: server.cpuCores, eventLoopUtilization: busiest }, serverWorkers };
 }
 
 /** One server process's life in a run: its counters when the run (or its restart) began, and at its end. */

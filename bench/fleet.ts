@@ -21,6 +21,10 @@ export interface FleetPlan {
   localAddresses: string[];
   /** Keep a sample of the first client's first connection, this many bytes each way (0: none). */
   captureBytes: number;
+  /** A server with a port per worker: client i of the run goes to ports[i mod n] (sticky placement); absent: client.port. */
+  ports?: number[];
+  /** The run's number of this fleet's first client (a shard's or a worker's share starts there). */
+  firstClient?: number;
 }
 
 /** Connections opened at once while the fleet connects. */
@@ -38,8 +42,11 @@ export async function drain(recorder: FleetRecorder, records: ClientRecord[], co
 /** The options of a fleet's client number `index`: its source address, and the sample for the first. */
 export function clientOptionsFor(plan: FleetPlan, index: number): ClientOptions {
   const localAddress = plan.localAddresses.length === 0 ? undefined : plan.localAddresses[index % plan.localAddresses.length];
+  const ports = plan.ports ?? [];
+  const port = ports.length > 1 ? ports[((plan.firstClient ?? 0) + index) % ports.length] : undefined;
   return {
     ...plan.client,
+    ...(port === undefined ? {} : { port }),
     ...(index === 0 && plan.captureBytes > 0 ? { captureBytes: plan.captureBytes } : {}),
     ...(localAddress === undefined ? {} : { localAddress }),
   };
@@ -198,6 +205,8 @@ export class Fleet implements FleetHandle {
   }
 
   private async requestPushes(window: FleetWindow): Promise<void> {
+    // a window set beforehand (a shard's --start-at) starts its pushes a warm-up before it, as every run does
+    await sleep(Math.max(0, window.startMs - this.config.warmupSeconds * 1000 - clockNowMs()));
     const count = pushCount(this.config, window);
     await Promise.all(
       this.clients.map(async (client, index) => {
@@ -209,7 +218,10 @@ export class Fleet implements FleetHandle {
   }
 }
 
-/** Messages each client asks to be pushed: enough for the rest of the warm-up and the window. */
+/**
+ * Messages each client asks to be pushed: enough for the warm-up and the window, the same number
+ * in every run of the same config (and in every shard of it), whenever the request is made.
+ */
 export function pushCount(config: RunConfig, window: FleetWindow): number {
-  return Math.max(1, Math.ceil(((window.endMs - clockNowMs()) / 1000) * config.pushRatePerSecond));
+  return Math.max(1, Math.ceil(((config.warmupSeconds * 1000 + (window.endMs - window.startMs)) / 1000) * config.pushRatePerSecond));
 }

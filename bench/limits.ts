@@ -35,21 +35,60 @@ function ephemeralPorts(): number {
   }
 }
 
-/** Why this run cannot hold its clients on this machine, or undefined when it can. */
-export function runExceedsLimits(config: RunConfig, localAddresses: number): string | undefined {
-  const connections = config.clients * (config.engine === 'autocannon' ? 1 : CONNECTIONS_PER_CLIENT[config.transport]);
+/** The connections a run's clients keep open at most. */
+export function connectionsOf(config: RunConfig): number {
+  return config.clients * (config.engine === 'autocannon' ? 1 : CONNECTIONS_PER_CLIENT[config.transport]);
+}
+
+/**
+ * A server of several processes: the kernel spreads a shared port's connections unevenly over
+ * the workers, so each worker is given room for this much more than an even share.
+ */
+const UNEVEN_SPREAD = 1.25;
+
+/**
+ * Driver processes a run takes by default: enough that none needs more open files than one
+ * process may have, and never more than the cores the driver has (a run that needs more says so,
+ * and --driver-processes asks for them).
+ */
+export function defaultDriverProcesses(config: RunConfig, driverCores: number): number {
   const files = openFilesLimit();
-  if (files !== undefined && connections + FILES_BESIDES_SOCKETS > files) {
-    return (
-      `${config.clients} ${config.transport} clients keep up to ${connections} connections open, and the driver and the server may each ` +
-      `open ${files} files (RLIMIT_NOFILE, "ulimit -n"): raise the limit (above the hard limit this needs CAP_SYS_RESOURCE) or run fewer clients`
-    );
+  if (files === undefined) return 1;
+  const needed = Math.ceil(connectionsOf(config) / Math.max(1, files - FILES_BESIDES_SOCKETS));
+  return Math.max(1, Math.min(needed, driverCores));
+}
+
+export interface ProcessLayout {
+  /** Source addresses the clients of one driver process spread over. */
+  localAddresses: number;
+  driverProcesses: number;
+  serverProcesses: number;
+}
+
+/** Why this run cannot hold its clients on this machine, or undefined when it can. */
+export function runExceedsLimits(config: RunConfig, layout: ProcessLayout): string | undefined {
+  const connections = connectionsOf(config);
+  const files = openFilesLimit();
+  if (files !== undefined) {
+    const perDriver = Math.ceil(connections / layout.driverProcesses);
+    const perServer = layout.serverProcesses > 1 ? Math.ceil((connections / layout.serverProcesses) * UNEVEN_SPREAD) : connections;
+    const room = files - FILES_BESIDES_SOCKETS;
+    if (perDriver > room || (config.target === undefined && perServer > room)) {
+      const driversNeeded = Math.ceil(connections / room);
+      const serversNeeded = Math.ceil((connections * UNEVEN_SPREAD) / room);
+      return (
+        `${config.clients} ${config.transport} clients keep up to ${connections} connections open, and one process may open ${files} files ` +
+        `(RLIMIT_NOFILE, "ulimit -n"; above the hard limit this needs CAP_SYS_RESOURCE): spread them with --driver-processes ${driversNeeded}` +
+        `${config.target === undefined ? ` --server-processes ${serversNeeded}` : ''}, or run fewer clients`
+      );
+    }
   }
-  const ports = ephemeralPorts() * Math.max(1, localAddresses);
-  if (connections > ports) {
+  const perDriverConnections = Math.ceil(connections / layout.driverProcesses);
+  const ports = ephemeralPorts() * Math.max(1, layout.localAddresses);
+  if (perDriverConnections > ports) {
     return (
-      `${connections} connections to one server port need more local ports than ${Math.max(1, localAddresses)} source address(es) offer ` +
-      `(${ports}, net.ipv4.ip_local_port_range): use --local-addresses to spread the clients over 127.0.0.x`
+      `${perDriverConnections} connections to one server port need more local ports than ${Math.max(1, layout.localAddresses)} source address(es) offer ` +
+      `(${ports}, net.ipv4.ip_local_port_range): use --local-addresses to spread the clients over 127.0.0.x, or --driver-processes (each takes its own)`
     );
   }
   return undefined;

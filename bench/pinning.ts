@@ -42,3 +42,11 @@ export function pinDriver(requested: boolean): PinPlan {
   if (affinityOf(process.pid) !== driverCores) return unpinned('taskset ran, but the driver is not on its core');
   return { pinning: { requested, applied: true, serverCores, driverCores }, serverCommand: ['taskset', '-c', serverCores] };
 }
+
+/** How many cores a taskset list names ("1", "0-3", "0,2"). */
+export function coreCount(list: string): number {
+  return list.split(',').reduce((sum, part) => {
+    const [low, high] = part.split('-').map(Number);
+    return sum + (high === undefined ? 1 : high - (low ?? 0) + 1);
+  }, 0);
+}

@@ -88,6 +88,46 @@ export interface RunConfig {
   origin?: string | null;
   /** HTTP transports: a cookie of this many bytes (name=value) on every request (--cookie-bytes); absent or 0: none. */
   cookieBytes?: number;
+  /** --target with several ports (a server of several processes, a port per worker): client i goes to targetPorts[i mod n] of the target's host. */
+  targetPorts?: number[];
+  /** The server's processes (servers/cluster.ts); absent: one. */
+  serverProcesses?: number;
+  /** Driver processes on this machine, each running one shard of the clients (bench/shard-process.ts); absent: the driver alone. */
+  driverProcesses?: number;
+  /** This process drives shard `index` (from 0) of `count` (--shard i/N): its share of the clients and of the rate. */
+  shard?: ShardSpec;
+  /** --start-at: the measured window starts at this wall-clock time (ms since the epoch), in every shard alike. */
+  startAtMs?: number;
+}
+
+/** One shard of a run: the clients [first, first + clients) of the run's numbering. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** What one shard's driver process did, as a merged run lists it. */
+export interface ShardLoad {
+  index: number;
+  clients: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  /** Its busiest thread's event-loop utilization over the window. */
+  eventLoopUtilization: number;
+  window?: WindowLoad;
+  /** The machine it ran on (os.hostname()). */
+  host?: string;
+}
+
+/** One worker of a server of several processes, over the run. */
+export interface ServerWorkerUsage {
+  pid: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  /** Clients registered or connected at the run's end. */
+  clients: number;
+  connectionsAccepted: number;
+  window?: WindowLoad;
 }
 
 /**
@@ -290,13 +330,19 @@ export interface CompletedRun {
    */
   throughput: { messagesPerSecond: number; measuredSeconds: number; messagesInWindow: number; offeredPerSecond?: number };
   polls: { total: number; empty: number };
-  /** `window`: over the measured window (absent for a server the suite did not start). */
-  server: ProcessUsage & { counters: Record<string, number>; window?: WindowLoad };
+  /**
+   * `window`: over the measured window (absent for a server the suite did not start). A server of
+   * several processes: the figures are the workers' sum (and the primary's), `window.eventLoopUtilization`
+   * the busiest worker's, and `workers` each one's.
+   */
+  server: ProcessUsage & { counters: Record<string, number>; window?: WindowLoad; workers?: ServerWorkerUsage[] };
   /**
    * eventLoopUtilization: the busiest driver thread's over the measured window; `threads`, each
    * thread's; `window.cpuCores`, the driver process's CPU over the window (every thread).
    */
-  driver: ProcessUsage & { saturated: boolean; eventLoopUtilization: number; threads?: number[]; window?: WindowLoad };
+  driver: ProcessUsage & { saturated: boolean; eventLoopUtilization: number; threads?: number[]; window?: WindowLoad; shards?: ShardLoad[] };
+  /** A shard's own result (--shard i/N): which share of the run it drove; merge the shards with `npm run report -- --merge`. */
+  shard?: ShardSpec & { clients: number; firstClient: number };
   /** Which side was the limit (absent in results older than the field). */
   bound?: RunBound;
   /** HdrHistogram (hdr-histogram-js, base64 compressed) of latency in microseconds. */

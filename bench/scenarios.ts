@@ -272,6 +272,7 @@ export function runId(config: RunConfig): string {
   if (config.perMessageDeflate) parts.push('deflate');
   if (config.fault !== undefined) parts.push(config.fault);
   if ((config.cookieBytes ?? 0) > 0 && config.transport !== 'websocket' && config.transport !== 'tcp') parts.push(`cookie${config.cookieBytes}B`);
+  if ((config.serverProcesses ?? 1) > 1) parts.push(`srv${config.serverProcesses}`);
   if (config.target !== undefined) parts.push('target');
   return parts.join('/');
 }

@@ -14,6 +14,9 @@ export interface ReadyLine {
   transport: TransportName;
   port: number;
   pid: number;
+  /** A server of several processes: each worker's port (all the same for websocket and tcp) and pid. */
+  ports?: number[];
+  workers?: number[];
 }
 
 export interface StartOptions {
@@ -38,6 +41,11 @@ export class ServerProcess {
 
   get port(): number {
     return this.ready.port;
+  }
+
+  /** Every port the server listens on: one, or one per worker (servers/cluster.ts). */
+  get ports(): number[] {
+    return this.ready.ports ?? [this.ready.port];
   }
 
   static async start(transport: TransportName, options: StartOptions = {}): Promise<ServerProcess> {

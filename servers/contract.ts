@@ -419,13 +419,15 @@ export interface ServerStats extends ServerCounters {
   /** The event loop's busy and idle time since the process started (performance.eventLoopUtilization()), in ms. */
   eventLoopActiveMs: number;
   eventLoopIdleMs: number;
+  /** A server of several processes (servers/cluster.ts): each worker's own; the fields above are their sum and the primary's. */
+  workers?: ServerStats[];
 }
 
 /** What every transport server offers main.ts and the tests. */
 export interface TransportServer {
   readonly transport: TransportName;
-  /** Listens and resolves with the bound port. */
-  listen(port: number, host: string): Promise<number>;
+  /** Listens and resolves with the bound port; `exclusive`: a cluster worker's own port (servers/cluster.ts). */
+  listen(port: number, host: string, exclusive?: boolean): Promise<number>;
   stats(): ServerStats;
   /** Delivers one server event to every client; resolves with how many it was queued for. */
   broadcast(request: BroadcastRequest): number;

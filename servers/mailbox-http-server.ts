@@ -95,8 +95,8 @@ export class MailboxHttpServer implements TransportServer {
     this.server.on('clientError', (error, socket) => answerClientError(error, socket, this.metrics, this.limits));
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    const bound = await listenOn(this.server, port, host);
+  async listen(port: number, host: string, exclusive = false): Promise<number> {
+    const bound = await listenOn(this.server, port, host, exclusive);
     const sweepEveryMs = Math.max(100, Math.min(this.limits.clientTtlMs / 4, 10_000));
     this.sweeper = setInterval(() => this.expireClients(), sweepEveryMs);
     this.sweeper.unref();

@@ -5,12 +5,15 @@
  *
  * prints one JSON line on stdout as soon as it listens,
  *   {"ready":true,"transport":"websocket","port":54321,"pid":123}
- * and stops gracefully on SIGTERM and SIGINT (exit code 0). npm runs it as `exec node --import tsx
+ * and stops gracefully on SIGTERM and SIGINT (exit code 0). With `--processes N` (N > 1) it is the
+ * primary of N worker processes (servers/cluster.ts): the ready line then also lists every
+ * worker's port and pid, {"ready":true,...,"port":P,"ports":[P,...],"workers":[pid,...]}. npm runs it as `exec node --import tsx
  * servers/main.ts`, so the process npm starts is the server itself: npm relays a signal straight
  * to it and exits with its code. With an IPC channel (a parent that forked it), it answers
  * {"type":"stats"} with {"type":"stats","stats":{...}} and {"type":"broadcast","sizeBytes":N}
  * with {"type":"broadcast","clients":N}.
  */
+import cluster from 'node:cluster';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_LIMITS, TRANSPORTS, isTransportName, type ServerLimits, type TransportName, type TransportServer, type ServerOptions } from './contract.ts';
 import { createShortPollServer } from './short-poll.ts';
@@ -19,6 +22,7 @@ import { createSseServer } from './sse.ts';
 import { createWebSocketServer } from './websocket.ts';
 import { createTcpServer } from './tcp.ts';
 import { ANY_ORIGIN, normalizeOrigin } from './origin.ts';
+import { ServerCluster, portPerWorker, workerIndex, workerPort, type WorkerReady } from './cluster.ts';
 import { UsageError, parseCommandLine, readCommandLine, type Command } from '../scripts/command-line.ts';
 
 export const SERVER_FACTORIES: Record<TransportName, (options: ServerOptions) => TransportServer> = {
@@ -73,6 +77,9 @@ function usage(): string {
     `  --transport <name>         one of ${TRANSPORTS.join(', ')} (required)`,
     '  --port <n>                 TCP port; 0 picks a free one (default 0)',
     '  --host <address>           address to bind (default 127.0.0.1)',
+    '  --processes <n>            worker processes (default 1). websocket, tcp: one port, each worker accepting its own',
+    '                             connections; short-poll, long-poll, sse: a port per worker (--port P: P, P+1, ...), a',
+    "                             client's requests must all reach one worker (its mailbox is there). Limits are per worker",
     '  --per-message-deflate      websocket: negotiate permessage-deflate (default off)',
     '  --allow-origin <origin>    a browser origin allowed beyond loopback pages (http(s)://127.0.0.1, localhost, [::1], any',
     '                             port); repeatable or a comma list; * allows any. Others: 403 (default: loopback only)',
@@ -102,6 +109,8 @@ export interface MainOptions {
   transport: TransportName;
   port: number;
   host: string;
+  /** Worker processes (servers/cluster.ts); 1: this process serves. */
+  processes: number;
   options: ServerOptions;
 }
 
@@ -115,6 +124,7 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
       transport: { type: 'string' },
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
+      processes: { type: 'string', default: '1' },
       'per-message-deflate': { type: 'boolean', default: false },
       'allow-origin': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
@@ -128,13 +138,23 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
   if (!isTransportName(transport)) throw new UsageError(`unknown transport "${transport}": use one of ${TRANSPORTS.join(', ')}`);
   const port = parseInteger(String(values.port), 'port', 0);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const processes = parseInteger(String(values.processes), 'processes', 1);
+  if (processes > 64) throw new UsageError('--processes goes up to 64');
+  if (port > 0 && portPerWorker(transport) && port + processes - 1 > 65535)
+    throw new UsageError(`--port ${port} leaves no room for ${processes} workers' ports`);
   const limits: ServerLimits = { ...DEFAULT_LIMITS };
   for (const [key, option] of Object.entries(LIMIT_OPTIONS)) {
     const raw = values[option.flag];
     if (typeof raw === 'string') limits[key as keyof ServerLimits] = parseInteger(raw, option.flag, key === 'sseHeartbeatMs' ? 0 : 1);
   }
   const allowOrigins = parseAllowOrigins(parsed.values['allow-origin']);
-  return { transport, port, host: String(values.host), options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins } };
+  return {
+    transport,
+    port,
+    host: String(values.host),
+    processes,
+    options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins },
+  };
 }
 
 /** A signal repeated within this long of the first is the same stop request; later, it stops the server at once. */
@@ -151,8 +171,13 @@ async function main(): Promise<void> {
     return;
   }
   const parsed = read.options;
+  if (parsed.processes > 1 && cluster.isPrimary) return primary(parsed);
+  const index = workerIndex();
   const server = SERVER_FACTORIES[parsed.transport](parsed.options);
-  const port = await server.listen(parsed.port, parsed.host);
+  const port =
+    index === undefined
+      ? await server.listen(parsed.port, parsed.host)
+      : await server.listen(workerPort(parsed.transport, parsed.port, index), parsed.host, portPerWorker(parsed.transport));
 
   let stoppingSince: number | undefined;
   const stop = (signal: string): void => {
@@ -180,7 +205,43 @@ async function main(): Promise<void> {
     });
     process.on('disconnect', () => stop('disconnect'));
   }
-  process.stdout.write(`${JSON.stringify({ ready: true, transport: parsed.transport, port, pid: process.pid })}\n`);
+  // a worker tells its primary, which prints the one ready line for all
+  if (index !== undefined) process.send?.({ type: 'worker-ready', port, pid: process.pid } satisfies WorkerReady);
+  else process.stdout.write(`${JSON.stringify({ ready: true, transport: parsed.transport, port, pid: process.pid })}\n`);
+}
+
+/** The primary of --processes N: forks the workers, speaks for them, stops them on a signal. */
+async function primary(parsed: MainOptions): Promise<void> {
+  const { cluster: workers, ready } = await ServerCluster.start(parsed.transport, parsed.processes, process.argv.slice(2));
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    workers.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`servers/main.ts: stop failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (process.send !== undefined) {
+    process.on('message', (message: IpcRequest) => {
+      const answer =
+        message.type === 'stats'
+          ? workers.stats().then((stats) => ({ type: 'stats', stats }))
+          : workers.broadcast(message.sizeBytes).then((clients) => ({ type: 'broadcast', clients }));
+      answer.then(
+        (reply) => process.send?.(reply),
+        (error: unknown) => process.stderr.write(`servers/main.ts: ${message.type} failed: ${String(error)}\n`),
+      );
+    });
+    process.on('disconnect', stop);
+  }
+  const line = { ready: true, transport: parsed.transport, port: ready.ports[0], ports: ready.ports, pid: process.pid, workers: ready.pids };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
 await main();

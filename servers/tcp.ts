@@ -45,8 +45,8 @@ export class TcpTransportServer implements TransportServer {
     this.server.on('drop', () => this.metrics.error('too-many-connections'));
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    return listenOn(this.server, port, host);
+  async listen(port: number, host: string, exclusive = false): Promise<number> {
+    return listenOn(this.server, port, host, exclusive);
   }
 
   stats(): ServerStats {

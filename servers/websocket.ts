@@ -71,8 +71,8 @@ export class WebSocketTransportServer implements TransportServer {
     this.server.on('clientError', (error, socket) => answerClientError(error, socket, this.metrics, this.limits));
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    return listenOn(this.server, port, host);
+  async listen(port: number, host: string, exclusive = false): Promise<number> {
+    return listenOn(this.server, port, host, exclusive);
   }
 
   stats(): ServerStats {

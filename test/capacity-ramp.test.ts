@@ -54,7 +54,7 @@ describe('a capacity ramp', () => {
 
   it("takes a run the machine's limits refused (bench/limits.ts, as worded there) for a machine limit", () => {
     const config = { ...RUN_DEFAULTS, scenario: 'push' as const, transport: 'websocket' as const, clients: 10_000_000 };
-    const refusal = runExceedsLimits(config, 1);
+    const refusal = runExceedsLimits(config, { localAddresses: 1, driverProcesses: 1, serverProcesses: 1 });
     assert.ok(refusal !== undefined, 'ten million clients exceed this machine');
     assert.equal(stepEnd(failed(config.clients, refusal), BOUND_MS), 'machine');
   });

@@ -55,6 +55,10 @@ describe('bench command line', () => {
       [['--link', 'pigeon'], /--link takes auto, netns, relay, not "pigeon"/],
       [['--queue', 'lots'], /--queue: "lots" is not a size/],
       [['--origin', 'http://page.example/index.html'], /--origin takes an origin \(scheme:\/\/host\[:port\], nothing after it\) or none/],
+      [['--shard', '2/2', '--target', 'ws://127.0.0.1:9/'], /--shard takes i\/N with i from 0 to N-1/],
+      [['--shard', '0/2'], /--shard drives a share of the clients .* give it with --target/],
+      [['--shard', '0/2', '--target', 'ws://127.0.0.1:9/'], /--shard needs --start-at/],
+      [['--target', 'http://127.0.0.1:1/messages,http://127.0.0.2:2/messages'], /--target: the URLs of one server differ only in their port/],
     ] as const) {
       const result = bench([...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -97,6 +101,10 @@ describe('bench command line', () => {
       'cookie-bytes',
       'origin',
       'local-addresses',
+      'server-processes',
+      'driver-processes',
+      'shard',
+      'start-at',
       'no-pin',
       'out',
       'help',
@@ -133,6 +141,10 @@ describe('bench command line', () => {
       'cookie-bytes': ['100'],
       origin: ['http://localhost:8080'],
       'local-addresses': ['2'],
+      'server-processes': ['2'],
+      'driver-processes': ['2'],
+      shard: ['1/2', '--target', 'ws://127.0.0.1:9/', '--start-at', '1800000000000'],
+      'start-at': ['1800000000000'],
       out: ['/tmp/x'],
     };
     for (const option of options) {

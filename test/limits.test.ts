@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { RunConfig } from '../bench/result.ts';
 
-type Probe = Pick<RunConfig, 'transport' | 'clients'> & Partial<Pick<RunConfig, 'engine'>> & { localAddresses?: number };
+type Probe = Pick<RunConfig, 'transport' | 'clients'> &
+  Partial<Pick<RunConfig, 'engine' | 'target'>> & { localAddresses?: number; driverProcesses?: number; serverProcesses?: number };
 
 /**
  * runExceedsLimits for each probe, in a child whose limits `setup` (shell commands, run under
@@ -20,7 +21,8 @@ function verdicts(setup: string, probes: Probe[], wrapper: string[] = []): { ope
     import { openFilesLimit, runExceedsLimits } from './bench/limits.ts';
     import { RUN_DEFAULTS } from './bench/scenarios.ts';
     const probes = ${JSON.stringify(probes)};
-    const verdicts = probes.map(({ localAddresses = 0, ...config }) => runExceedsLimits({ ...RUN_DEFAULTS, ...config }, localAddresses) ?? null);
+    const verdicts = probes.map(({ localAddresses = 0, driverProcesses = 1, serverProcesses = 1, ...config }) =>
+      runExceedsLimits({ ...RUN_DEFAULTS, ...config }, { localAddresses, driverProcesses, serverProcesses }) ?? null);
     console.log(JSON.stringify({ openFiles: openFilesLimit() ?? null, verdicts }));
   `;
   const command = [...wrapper, 'bash', '-c', `${setup} && exec "$0" --import tsx --input-type=module -e "$1"`, process.execPath, code];
@@ -51,9 +53,27 @@ describe('a run too large for the machine', () => {
     assert.equal(wsFits, null);
     assert.equal(pollFits, null);
     assert.equal(autocannonFits, null);
-    assert.match(wsOver ?? '', /^193 websocket clients keep up to 193 connections open, .* may each open 256 files \(RLIMIT_NOFILE, "ulimit -n"\)/);
+    assert.match(wsOver ?? '', /^193 websocket clients keep up to 193 connections open, and one process may open 256 files \(RLIMIT_NOFILE, "ulimit -n"/);
+    assert.match(wsOver ?? '', /--driver-processes 2 --server-processes 2/);
     assert.match(pollOver ?? '', /^97 short-poll clients keep up to 194 connections open/);
     assert.match(autocannonOver ?? '', /^193 short-poll clients keep up to 193 connections open/);
+  });
+
+  it('lets a run through that driver and server processes spread under the limit, each process counted alone', () => {
+    // 192 sockets a process; a shared port's connections spread unevenly, so each server worker is given a quarter more
+    const { verdicts: found } = verdicts('ulimit -n 256', [
+      { transport: 'websocket', clients: 300, driverProcesses: 2, serverProcesses: 2 }, // 150 each; a worker 188
+      { transport: 'websocket', clients: 300, driverProcesses: 1, serverProcesses: 2 }, // one driver: 300
+      { transport: 'websocket', clients: 300, driverProcesses: 2, serverProcesses: 1 }, // one server: 300
+      { transport: 'websocket', clients: 320, driverProcesses: 2, serverProcesses: 2 }, // a worker 200
+      { transport: 'websocket', clients: 300, driverProcesses: 2, target: 'ws://127.0.0.1:1/ws' }, // a server not ours: only the driver counts
+    ]);
+    const [spread, oneDriver, oneServer, unevenOver, target] = found;
+    assert.equal(spread, null);
+    assert.match(oneDriver ?? '', /--driver-processes 2 --server-processes 2/);
+    assert.match(oneServer ?? '', /--server-processes 2/);
+    assert.match(unevenOver ?? '', /--server-processes 3/);
+    assert.equal(target, null);
   });
 
   it('is refused past the local ports of its source addresses, and let through with more addresses', { skip: ownNetworkNamespace() }, () => {

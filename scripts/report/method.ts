@@ -1,7 +1,7 @@
 /** The Method section: what was measured, on what, and how; every figure read from the results. */
 import { SATURATED } from '../../bench/bound.ts';
 import { SCENARIOS, type BoundSide, type CompletedRun, type Results, type RunConfig, type RunResult, type ScenarioName } from '../../bench/result.ts';
-import { formatNumber, formatPercent } from './format.ts';
+import { formatInteger, formatNumber, formatPercent } from './format.ts';
 import { bullets, code, table } from './markdown.ts';
 import { boundCell, runLabel } from './run-bound.ts';
 import { runsOf } from './runs.ts';
@@ -83,11 +83,31 @@ function loadText(load: { cpuCores: number; eventLoopUtilization: number } | und
 }
 
 function windowLoads(run: CompletedRun): string {
+  const shards = run.driver.shards ?? [];
   const threads =
-    run.driver.threads !== undefined && run.driver.threads.length > 1
-      ? ` (threads ${run.driver.threads.map((share) => formatPercent(share, 0)).join(', ')})`
+    shards.length > 1
+      ? ` (${shards.length} processes: ${shards.map((shard) => loadText(shard.window)).join('; ')})`
+      : run.driver.threads !== undefined && run.driver.threads.length > 1
+        ? ` (threads ${run.driver.threads.map((share) => formatPercent(share, 0)).join(', ')})`
+        : '';
+  const workers = run.server.workers ?? [];
+  const workerLoads =
+    workers.length > 1
+      ? ` (${workers.length} workers, the busiest one's event loop counted: ${workers.map((worker) => `${loadText(worker.window)}, ${formatInteger(worker.connectionsAccepted)} connections`).join('; ')})`
       : '';
-  return `server ${loadText(run.server.window)}; driver ${loadText(run.driver.window)}${threads}`;
+  return `server ${loadText(run.server.window)}${workerLoads}; driver ${loadText(run.driver.window)}${threads}`;
+}
+
+/** The engine, and how the run was spread over processes and threads. */
+function engineCell(run: RunResult): string {
+  const config = run.config;
+  const parts: string[] = [config.engine];
+  if (config.workers > 1) parts.push(`× ${config.workers} workers`);
+  const driverProcesses = run.state === 'completed' ? (run.driver.shards?.length ?? 1) : (config.driverProcesses ?? 1);
+  if (driverProcesses > 1) parts.push(`× ${driverProcesses} driver processes`);
+  if (config.shard !== undefined) parts.push(`(shard ${config.shard.index}/${config.shard.count})`);
+  if ((config.serverProcesses ?? 1) > 1) parts.push(`; server × ${config.serverProcesses} processes`);
+  return parts.join(' ');
 }
 
 function boundReason(run: RunResult): string {
@@ -154,7 +174,7 @@ export function runListSection(results: Results): string {
     String(run.config.warmupSeconds),
     String(run.config.durationSeconds),
     describeParameters(run.config),
-    `${run.config.engine}${run.config.workers > 1 ? ` × ${run.config.workers} workers` : ''}`,
+    engineCell(run),
     boundCell(run),
     boundReason(run),
     run.state === 'completed' ? windowLoads(run) : '-',
