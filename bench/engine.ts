@@ -85,10 +85,16 @@ function serverArgs(config: RunConfig): string[] {
   ];
   if (config.perMessageDeflate) args.push('--per-message-deflate');
   if ((config.serverProcesses ?? 1) > 1) args.push('--processes', String(config.serverProcesses));
+  // tens of thousands of clients connecting at once queue at the server: their requests' heads may wait longer than a slow sender's would be allowed
+  if (config.clients > MASS_CONNECT_CLIENTS) args.push('--headers-timeout-ms', String(MASS_CONNECT_HEADERS_TIMEOUT_MS));
   // a slow consumer must reach the server's bound within the window
   if (config.fault === 'slow-consumer') args.push('--max-buffered-bytes', String(SLOW_CONSUMER_BUFFER_BYTES));
   return args;
 }
+
+/** From this many clients, a run's server waits MASS_CONNECT_HEADERS_TIMEOUT_MS for a request's head (the default is 10 s). */
+const MASS_CONNECT_CLIENTS = 10_000;
+const MASS_CONNECT_HEADERS_TIMEOUT_MS = 120_000;
 
 /** The server's bound on a client's unsent output in a slow-consumer run. */
 const SLOW_CONSUMER_BUFFER_BYTES = 256 * 1024;

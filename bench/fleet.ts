@@ -27,7 +27,7 @@ export interface FleetPlan {
   firstClient?: number;
 }
 
-/** Connections opened at once while the fleet connects. */
+/** Connections opened at once while a run's clients connect, over all its driver processes (each shard its share). */
 const CONNECT_CONCURRENCY = 256;
 /** The longest a fleet waits after the window for messages still on their way. */
 const DRAIN_LIMIT_MS = 10_000;
@@ -91,7 +91,8 @@ export class Fleet implements FleetHandle {
         await client.connect();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, this.plan.clients) }, connectSome));
+    const concurrency = Math.max(16, Math.floor(CONNECT_CONCURRENCY / (this.config.shard?.count ?? 1)));
+    await Promise.all(Array.from({ length: Math.min(concurrency, this.plan.clients) }, connectSome));
   }
 
   async run(window: FleetWindow): Promise<void> {
