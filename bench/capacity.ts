@@ -6,6 +6,7 @@
  * reached its last step says the capacity is at least that.
  */
 import type { RunResult } from './result.ts';
+import { DELIVERED_SHORT } from './bound.ts';
 
 /**
  * How a ramp ended:
@@ -65,4 +66,17 @@ export function rampOutcome(steps: RunResult[], latencyBoundMs: number): RampOut
     return { end, ...(held === undefined ? {} : { heldClients: held }), stoppedAtClients: clients, text: texts[end] };
   }
   return { end: 'ramp-ended', ...(held === undefined ? {} : { heldClients: held }), text: `at least ${count(held ?? 0)} clients (the ramp ended)` };
+}
+
+/**
+ * Whether a run sustained the rate it asked for: it completed, delivered at least DELIVERED_SHORT
+ * of the messages a second it asked, lost none, and neither its driver nor a machine limit was
+ * its bound (a driver-bound run measured the driver). A rate ladder stops at the first such run.
+ */
+export function sustained(run: RunResult): boolean {
+  if (run.state !== 'completed') return false;
+  if (run.bound?.side === 'driver' || run.bound?.side === 'machine') return false;
+  const offered = run.throughput.offeredPerSecond;
+  if (offered === undefined || offered === 0) return false;
+  return run.throughput.messagesPerSecond >= DELIVERED_SHORT * offered && run.messages.lost === 0;
 }

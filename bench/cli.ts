@@ -11,7 +11,7 @@ import { measureBrowser, type BrowserOptions, type BrowserOutcome } from './brow
 import { startGoEchoServer } from './go-peer.ts';
 import { runMicroBenchmarks } from './micro/run.ts';
 import { runDriverBenchmark } from './driver-bench/run.ts';
-import { stepEnd } from './capacity.ts';
+import { stepEnd, sustained } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
 import { coreCount, pinDriver } from './pinning.ts';
 import { availableParallelism } from 'node:os';
@@ -507,10 +507,17 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
   }
   // a transport's capacity ramp stops at its first step that ends it (bench/capacity.ts): over the bound, driver-bound, a machine limit, a failure
   const rampEnded = new Map<string, string>();
+  // a rate ladder ends at its first sustained rate (bench/capacity.ts)
+  const ladderSustained = new Map<string, string>();
   for (const config of runs) {
     const ended = config.group === 'capacity' ? rampEnded.get(config.transport) : undefined;
     if (ended !== undefined) {
       progress.skip(config, `${config.transport}'s ramp ended at fewer clients (${ended})`);
+      continue;
+    }
+    const sustainedAt = config.ladder === undefined ? undefined : ladderSustained.get(config.ladder);
+    if (sustainedAt !== undefined) {
+      progress.skip(config, `a higher rate was sustained (${sustainedAt})`);
       continue;
     }
     if (needsNetns(config) && link?.method !== 'netns') {
@@ -522,6 +529,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     results.runs.push(result);
     const end = config.group === 'capacity' ? stepEnd(result, config.latencyBoundMs ?? DEFAULT_LATENCY_BOUND_MS) : undefined;
     if (end !== undefined) rampEnded.set(config.transport, end);
+    if (config.ladder !== undefined && sustained(result)) ladderSustained.set(config.ladder, result.id);
   }
   progress.done();
   const wholeSuite = isWholeSuite(options.overrides);

@@ -514,6 +514,7 @@ async function measure(
     server: {
       cpuSeconds: serverCpuSeconds,
       peakRssBytes: Math.max(0, ...spans.map((span) => span.end.maxRssBytes)),
+      ...(serverBefore === undefined ? {} : { rssBeforeClientsBytes: serverBefore.rssBytes }),
       counters,
       ...(windowLoads.server === undefined ? {} : { window: windowLoads.server }),
       ...(serverAfter?.workers === undefined ? {} : { workers: workerUsage(serverAfter.workers, serverBefore?.workers, windowLoads.serverWorkers) }),

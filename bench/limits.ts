@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { TransportName } from '../servers/contract.ts';
 import type { RunConfig } from './result.ts';
+import { portPerWorker } from '../servers/cluster.ts';
 
 /** The most TCP connections one client of each transport keeps open (a held poll or stream, and a send). */
 const CONNECTIONS_PER_CLIENT: Record<TransportName, number> = { 'short-poll': 2, 'long-poll': 2, sse: 2, websocket: 1, tcp: 1 };
@@ -58,6 +59,23 @@ export function defaultDriverProcesses(config: RunConfig, driverCores: number): 
   return Math.max(1, Math.min(needed, driverCores));
 }
 
+/**
+ * The processes a run needs so that none opens more files than the limit allows: its clients'
+ * connections over driver processes, and over server processes with room for an uneven spread.
+ * Where the limit cannot be read, one of each.
+ */
+export function processesNeeded(config: RunConfig): { driverProcesses: number; serverProcesses: number } {
+  const files = openFilesLimit();
+  if (files === undefined) return { driverProcesses: 1, serverProcesses: 1 };
+  const room = files - FILES_BESIDES_SOCKETS;
+  const connections = connectionsOf(config);
+  const driverProcesses = Math.ceil(connections / room);
+  // a port per worker (the HTTP transports) spreads the clients evenly; a shared port, as the kernel wakes the workers
+  const spread = portPerWorker(config.transport) ? 1 : UNEVEN_SPREAD;
+  const serverProcesses = connections <= room ? 1 : Math.ceil((connections * spread) / room);
+  return { driverProcesses, serverProcesses };
+}
+
 export interface ProcessLayout {
   /** Source addresses the clients of one driver process spread over. */
   localAddresses: number;
@@ -71,11 +89,12 @@ export function runExceedsLimits(config: RunConfig, layout: ProcessLayout): stri
   const files = openFilesLimit();
   if (files !== undefined) {
     const perDriver = Math.ceil(connections / layout.driverProcesses);
-    const perServer = layout.serverProcesses > 1 ? Math.ceil((connections / layout.serverProcesses) * UNEVEN_SPREAD) : connections;
+    const spread = portPerWorker(config.transport) ? 1 : UNEVEN_SPREAD;
+    const perServer = layout.serverProcesses > 1 ? Math.ceil((connections / layout.serverProcesses) * spread) : connections;
     const room = files - FILES_BESIDES_SOCKETS;
     if (perDriver > room || (config.target === undefined && perServer > room)) {
       const driversNeeded = Math.ceil(connections / room);
-      const serversNeeded = Math.ceil((connections * UNEVEN_SPREAD) / room);
+      const serversNeeded = Math.ceil((connections * spread) / room);
       return (
         `${config.clients} ${config.transport} clients keep up to ${connections} connections open, and one process may open ${files} files ` +
         `(RLIMIT_NOFILE, "ulimit -n"; above the hard limit this needs CAP_SYS_RESOURCE): spread them with --driver-processes ${driversNeeded}` +

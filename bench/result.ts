@@ -66,6 +66,11 @@ export interface RunConfig {
   group?: 'kaazing' | 'rtt' | 'capacity' | 'faults' | 'loss' | 'kaazing-link';
   /** A fault injected halfway through the window (see FAULTS). */
   fault?: FaultKind;
+  /**
+   * A rate ladder (the scale profile's 100,000 clients): runs of one ladder ask for lower and
+   * lower rates, and the first one the machine sustains ends it (later ones are skipped).
+   */
+  ladder?: string;
   /** capacity: the p99 push latency a transport must stay under at a step of the ramp. */
   latencyBoundMs?: number;
   /** Round-trip time added between driver and server (0: none). */
@@ -335,7 +340,13 @@ export interface CompletedRun {
    * several processes: the figures are the workers' sum (and the primary's), `window.eventLoopUtilization`
    * the busiest worker's, and `workers` each one's.
    */
-  server: ProcessUsage & { counters: Record<string, number>; window?: WindowLoad; workers?: ServerWorkerUsage[] };
+  server: ProcessUsage & {
+    counters: Record<string, number>;
+    window?: WindowLoad;
+    workers?: ServerWorkerUsage[];
+    /** Its resident memory when the clients began to connect (all workers and the primary), the baseline of memory per connection. */
+    rssBeforeClientsBytes?: number;
+  };
   /**
    * eventLoopUtilization: the busiest driver thread's over the measured window; `threads`, each
    * thread's; `window.cpuCores`, the driver process's CPU over the window (every thread).

@@ -6,10 +6,13 @@
  * prints the one ready line, and answers its parent's IPC requests (stats, broadcast) by asking
  * every worker and adding up their answers. Where the workers listen:
  *
- * - websocket and tcp: all on one port. The workers accept their connections themselves
- *   (`cluster.SCHED_NONE`): the primary does not accept each connection and pass it over IPC,
- *   which is slow for tens of thousands of connections. The kernel spreads the connections over
- *   the workers, unevenly: each worker keeps its own limits (`--max-clients`, the file limit).
+ * - websocket and tcp: all on one port. By default (`--cluster-scheduling rr`, Node's
+ *   `SCHED_RR`) the primary accepts each connection and hands it to the next worker in turn: the
+ *   workers get equal shares, so none reaches its open-file limit before the others. With
+ *   `none` (`SCHED_NONE`) the workers accept their own connections, which connects faster but
+ *   as unevenly as the kernel wakes them (measured here: 17,810 and 12,190 of 30,000 on two
+ *   workers); a worker at its file limit then closes what it accepts (libuv), and its clients
+ *   see the connection end. Each worker keeps its own limits (`--max-clients`, the file limit).
  * - short-poll, long-poll and sse: one port per worker. A client's mailbox lives in the worker
  *   that registered it, so every request of that client must reach the same worker: the driver
  *   places client i on port i mod N (sticky placement, as a load balancer with sticky sessions
@@ -103,6 +106,13 @@ export function sumServerStats(transport: TransportName, workers: ServerStats[])
   return { ...sum, workers };
 }
 
+/**
+ * How a shared port's connections reach the workers: `rr`, the primary accepts each and hands it
+ * to the next worker in turn (even, and slower); `none`, the workers accept themselves (faster, and
+ * as uneven as the kernel wakes them: a worker at its file limit then closes what it accepts).
+ */
+export type ClusterScheduling = 'rr' | 'none';
+
 /** A request of the primary's parent, forwarded to every worker. */
 type WorkerRequest = { type: 'stats' } | { type: 'broadcast'; sizeBytes: number };
 
@@ -128,9 +138,14 @@ export class ServerCluster {
    * once each listens. A worker that dies before the cluster is stopped ends the primary with
    * an error (exit 1): a server with a worker missing would lose that worker's clients.
    */
-  static async start(transport: TransportName, processes: number, args: string[]): Promise<{ cluster: ServerCluster; ready: ClusterReady }> {
+  static async start(
+    transport: TransportName,
+    processes: number,
+    args: string[],
+    scheduling: ClusterScheduling = 'rr',
+  ): Promise<{ cluster: ServerCluster; ready: ClusterReady }> {
     const self = new ServerCluster(transport);
-    if (!portPerWorker(transport)) cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.schedulingPolicy = scheduling === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({ args, silent: false });
     const readies: Promise<WorkerReady>[] = [];
     for (let index = 0; index < processes; index++) {

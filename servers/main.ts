@@ -22,7 +22,7 @@ import { createSseServer } from './sse.ts';
 import { createWebSocketServer } from './websocket.ts';
 import { createTcpServer } from './tcp.ts';
 import { ANY_ORIGIN, normalizeOrigin } from './origin.ts';
-import { ServerCluster, portPerWorker, workerIndex, workerPort, type WorkerReady } from './cluster.ts';
+import { ServerCluster, portPerWorker, type ClusterScheduling, workerIndex, workerPort, type WorkerReady } from './cluster.ts';
 import { UsageError, parseCommandLine, readCommandLine, type Command } from '../scripts/command-line.ts';
 
 export const SERVER_FACTORIES: Record<TransportName, (options: ServerOptions) => TransportServer> = {
@@ -80,6 +80,8 @@ function usage(): string {
     '  --processes <n>            worker processes (default 1). websocket, tcp: one port, each worker accepting its own',
     '                             connections; short-poll, long-poll, sse: a port per worker (--port P: P, P+1, ...), a',
     "                             client's requests must all reach one worker (its mailbox is there). Limits are per worker",
+    '  --cluster-scheduling <rr|none> a shared port: rr, the primary hands each connection to the next worker (even; default);',
+    '                             none, the workers accept their own (faster, uneven: a worker at its file limit closes new ones)',
     '  --per-message-deflate      websocket: negotiate permessage-deflate (default off)',
     '  --allow-origin <origin>    a browser origin allowed beyond loopback pages (http(s)://127.0.0.1, localhost, [::1], any',
     '                             port); repeatable or a comma list; * allows any. Others: 403 (default: loopback only)',
@@ -111,6 +113,8 @@ export interface MainOptions {
   host: string;
   /** Worker processes (servers/cluster.ts); 1: this process serves. */
   processes: number;
+  /** How a shared port's connections reach the workers (servers/cluster.ts). */
+  scheduling: ClusterScheduling;
   options: ServerOptions;
 }
 
@@ -125,6 +129,7 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       processes: { type: 'string', default: '1' },
+      'cluster-scheduling': { type: 'string', default: 'rr' },
       'per-message-deflate': { type: 'boolean', default: false },
       'allow-origin': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
@@ -139,6 +144,8 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
   const port = parseInteger(String(values.port), 'port', 0);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const processes = parseInteger(String(values.processes), 'processes', 1);
+  const scheduling = String(values['cluster-scheduling']);
+  if (scheduling !== 'rr' && scheduling !== 'none') throw new UsageError(`--cluster-scheduling takes rr or none, not "${scheduling}"`);
   if (processes > 64) throw new UsageError('--processes goes up to 64');
   if (port > 0 && portPerWorker(transport) && port + processes - 1 > 65535)
     throw new UsageError(`--port ${port} leaves no room for ${processes} workers' ports`);
@@ -153,6 +160,7 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
     port,
     host: String(values.host),
     processes,
+    scheduling,
     options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins },
   };
 }
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
 
 /** The primary of --processes N: forks the workers, speaks for them, stops them on a signal. */
 async function primary(parsed: MainOptions): Promise<void> {
-  const { cluster: workers, ready } = await ServerCluster.start(parsed.transport, parsed.processes, process.argv.slice(2));
+  const { cluster: workers, ready } = await ServerCluster.start(parsed.transport, parsed.processes, process.argv.slice(2), parsed.scheduling);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

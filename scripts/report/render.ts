@@ -8,6 +8,7 @@ import { renderCharts, type RenderedChart } from './chart-render.ts';
 import { chartSpecs, type ChartSpec } from './chart-specs.ts';
 import { claimsSection } from './claims-section.ts';
 import { kaazingSection } from './kaazing.ts';
+import { kaazingLiveSection } from './kaazing-live.ts';
 import { renderGoComparison } from './go-comparison-section.ts';
 import { bold, bullets, code, headings, image } from './markdown.ts';
 import { methodSection, runListSection } from './method.ts';
@@ -123,7 +124,7 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     ),
     claimsSection(results),
     kaazingSection(results),
-    ...[kaazingLinkSection(results)].filter((section) => section !== undefined),
+    ...[kaazingLiveSection(results), kaazingLinkSection(results)].filter((section) => section !== undefined),
     ...[microSectionOf(results)].filter((section) => section !== undefined),
     renderGoComparison(results),
     methodSection(results),
