@@ -291,6 +291,7 @@ async function measure(
     captureBytes: first && context.onSample !== undefined ? SAMPLE_BYTES : 0,
     localAddresses,
     firstClient: share.first + firstClient,
+    processClient: firstClient,
     ...(ports === undefined ? {} : { ports }),
     client: {
       host: url.hostname,

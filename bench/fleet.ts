@@ -25,7 +25,15 @@ export interface FleetPlan {
   ports?: number[];
   /** The run's number of this fleet's first client (a shard's or a worker's share starts there). */
   firstClient?: number;
+  /** This process's number of the fleet's first client (its worker threads' fleets follow one another). */
+  processClient?: number;
 }
+
+/** Local ports the clients of one source address are given, one each (ClientOptions.localPort): below them, the ports servers listen on. */
+const LOCAL_PORT_FIRST = 10_000;
+const LOCAL_PORT_LAST = 60_999;
+/** Transports whose clients keep one connection, which the chosen local port can serve. */
+const ONE_CONNECTION = new Set(['websocket', 'tcp']);
 
 /** Connections opened at once while a run's clients connect, over all its driver processes (each shard its share). */
 const CONNECT_CONCURRENCY = 256;
@@ -41,12 +49,19 @@ export async function drain(recorder: FleetRecorder, records: ClientRecord[], co
 
 /** The options of a fleet's client number `index`: its source address, and the sample for the first. */
 export function clientOptionsFor(plan: FleetPlan, index: number): ClientOptions {
-  const localAddress = plan.localAddresses.length === 0 ? undefined : plan.localAddresses[index % plan.localAddresses.length];
+  const numbered = (plan.processClient ?? 0) + index;
+  const localAddress = plan.localAddresses.length === 0 ? undefined : plan.localAddresses[numbered % plan.localAddresses.length];
   const ports = plan.ports ?? [];
   const port = ports.length > 1 ? ports[((plan.firstClient ?? 0) + index) % ports.length] : undefined;
+  const ofAddress = Math.floor(numbered / Math.max(1, plan.localAddresses.length));
+  const localPort =
+    localAddress !== undefined && ONE_CONNECTION.has(plan.config.transport) && LOCAL_PORT_FIRST + ofAddress <= LOCAL_PORT_LAST
+      ? LOCAL_PORT_FIRST + ofAddress
+      : undefined;
   return {
     ...plan.client,
     ...(port === undefined ? {} : { port }),
+    ...(localPort === undefined ? {} : { localPort }),
     ...(index === 0 && plan.captureBytes > 0 ? { captureBytes: plan.captureBytes } : {}),
     ...(localAddress === undefined ? {} : { localAddress }),
   };

@@ -214,9 +214,7 @@ export function spreadOverProcesses(template: RunTemplate): RunTemplate {
  */
 export const SCALE_SUITE: RunTemplate[] = [
   ...KAAZING_LIVE_CLIENTS.flatMap((clients) =>
-    KAAZING_RUNS.flatMap((template) =>
-      (clients >= 100_000 ? KAAZING_RATE_LADDER : [1]).map((ratePerSecond) => kaazingAt(template, clients, ratePerSecond)),
-    ),
+    KAAZING_RUNS.flatMap((template) => (clients >= 100_000 ? KAAZING_RATE_LADDER : [1]).map((ratePerSecond) => kaazingAt(template, clients, ratePerSecond))),
   ),
   ...CAPACITY_STEPS.flatMap((clients) =>
     everyTransport({

@@ -12,7 +12,7 @@ export class TcpClient extends ClientBase implements TransportClient {
   private socket: net.Socket | undefined;
 
   connect(): Promise<void> {
-    return this.open();
+    return this.firstOpen(() => this.open());
   }
 
   /** Opens the connection; one that closes without close() reconnects on its own. */
@@ -20,7 +20,7 @@ export class TcpClient extends ClientBase implements TransportClient {
     const socket = openTappedConnection(this.wire, 'tcp', {
       host: this.options.host,
       port: this.options.port,
-      ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+      ...this.localEndpoint(),
       noDelay: true,
     });
     this.socket = socket;

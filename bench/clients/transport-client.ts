@@ -35,6 +35,13 @@ export interface ClientOptions {
   cookieBytes?: number;
   /** Local address for the client's sockets (several loopback addresses pass the ephemeral-port limit). */
   localAddress?: string;
+  /**
+   * With localAddress: the local port of the client's first connection (bench/fleet.ts chooses
+   * one per client). Binding to port 0 makes the kernel search its range, which slows down more
+   * and more as tens of thousands of ports of one address are in use; a port given is one step.
+   * One taken already (another process's, a connection still in TIME_WAIT) gives way to the kernel's choice.
+   */
+  localPort?: number;
   /** Keep the first this-many bytes each way of the client's first connection (see WireCapture). */
   captureBytes?: number;
   /**
@@ -155,8 +162,34 @@ export abstract class ClientBase {
   /** Set by close(): nothing reconnects after it. */
   protected closing = false;
 
+  /** Whether the client's chosen local port was tried (it is for the first connection only). */
+  private localPortTried = false;
+
   constructor(protected readonly options: ClientOptions) {
     this.wire = newClientWire(options);
+  }
+
+  /** The local end of the next connection: the address, and the chosen port for the first one. */
+  protected localEndpoint(): { localAddress?: string; localPort?: number } {
+    if (this.options.localAddress === undefined) return {};
+    const port = this.localPortTried ? undefined : this.options.localPort;
+    this.localPortTried = true;
+    return port === undefined ? { localAddress: this.options.localAddress } : { localAddress: this.options.localAddress, localPort: port };
+  }
+
+  /** The first connection: from the chosen local port, or, where it is taken, from one the kernel picks (that attempt's error not counted). */
+  protected async firstOpen(open: () => Promise<void>): Promise<void> {
+    try {
+      await open();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (this.options.localPort === undefined || (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL')) throw error;
+      const key = error instanceof Error ? error.message : String(error);
+      const count = (this.errors.get(key) ?? 1) - 1;
+      if (count > 0) this.errors.set(key, count);
+      else this.errors.delete(key);
+      await open();
+    }
   }
 
   /**

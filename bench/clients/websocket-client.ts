@@ -22,7 +22,7 @@ export class WebSocketClient extends ClientBase implements TransportClient {
   }
 
   connect(): Promise<void> {
-    return this.open();
+    return this.firstOpen(() => this.open());
   }
 
   /** Opens the WebSocket; one that closes without close() reconnects on its own. */
@@ -36,7 +36,7 @@ export class WebSocketClient extends ClientBase implements TransportClient {
         openTappedConnection(this.wire, 'websocket', {
           host: target.hostname,
           port: Number(target.port || 80),
-          ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+          ...this.localEndpoint(),
           noDelay: true,
         }),
     });

@@ -27,10 +27,7 @@ export const KAAZING_LIVE_FORMULAS = {
 function kaazingRuns(results: Results): CompletedRun[] {
   return completedRuns(results, { scenario: 'push', transports: ['short-poll', 'websocket'] })
     .filter((run) => run.config.group === 'kaazing')
-    .sort(
-      (a, b) =>
-        a.transport.localeCompare(b.transport) || a.clients - b.clients || b.config.pushRatePerSecond - a.config.pushRatePerSecond,
-    );
+    .sort((a, b) => a.transport.localeCompare(b.transport) || a.clients - b.clients || b.config.pushRatePerSecond - a.config.pushRatePerSecond);
 }
 
 function afterSetup(run: CompletedRun): { total: number; overhead: number } {
@@ -52,7 +49,9 @@ function processesCell(run: CompletedRun): string {
 function sustainedCell(run: CompletedRun): string {
   const share = deliveredShare(run);
   const delivered = `${formatInteger(run.throughput.messagesPerSecond)} of ${formatInteger(run.throughput.offeredPerSecond ?? 0)}${share === undefined ? '' : ` (${formatNumber(share * 100, 1)}%)`}`;
-  return sustained(run) ? `${delivered}: sustained` : bold(`${delivered}: NOT sustained${run.messages.lost > 0 ? `, ${formatInteger(run.messages.lost)} lost` : ''}`);
+  return sustained(run)
+    ? `${delivered}: sustained`
+    : bold(`${delivered}: NOT sustained${run.messages.lost > 0 ? `, ${formatInteger(run.messages.lost)} lost` : ''}`);
 }
 
 function memoryCells(run: CompletedRun): [string, string] {
