@@ -37,6 +37,8 @@ export interface ByteSplit {
   headers: number;
   framing: number;
   setup: number;
+  /** TLS's record headers and AEAD overhead (wire/tls.ts); 0 on a plaintext connection. */
+  tls: number;
 }
 
 export interface WireBytes {
@@ -45,10 +47,10 @@ export interface WireBytes {
 }
 
 const DIRECTIONS: readonly Direction[] = ['up', 'down'];
-const SPLIT_FIELDS: readonly (keyof ByteSplit)[] = ['total', 'payload', 'headers', 'framing', 'setup'];
+const SPLIT_FIELDS: readonly (keyof ByteSplit)[] = ['total', 'payload', 'headers', 'framing', 'setup', 'tls'];
 
 function emptyByteSplit(): ByteSplit {
-  return { total: 0, payload: 0, headers: 0, framing: 0, setup: 0 };
+  return { total: 0, payload: 0, headers: 0, framing: 0, setup: 0, tls: 0 };
 }
 
 export function emptyWireBytes(): WireBytes {

@@ -37,8 +37,12 @@ function assertBalanced(wire: WireBytes, fedBytes: Record<Direction, number>): v
   for (const direction of ['up', 'down'] as const) {
     const split = wire[direction];
     assert.equal(split.total, fedBytes[direction], `${direction}: total is the bytes fed`);
-    assert.equal(split.payload + split.headers + split.framing + split.setup, fedBytes[direction], `${direction}: the parts add up to the bytes fed`);
-    for (const kind of ['payload', 'headers', 'framing', 'setup'] as const) assert.ok(split[kind] >= 0, `${direction}.${kind} >= 0`);
+    assert.equal(
+      split.payload + split.headers + split.framing + split.setup + split.tls,
+      fedBytes[direction],
+      `${direction}: the parts add up to the bytes fed`,
+    );
+    for (const kind of ['payload', 'headers', 'framing', 'setup', 'tls'] as const) assert.ok(split[kind] >= 0, `${direction}.${kind} >= 0`);
   }
 }
 
@@ -75,7 +79,8 @@ function split(parts: Partial<Omit<ByteSplit, 'total'>>): ByteSplit {
   const headers = parts.headers ?? 0;
   const framing = parts.framing ?? 0;
   const setup = parts.setup ?? 0;
-  return { total: payload + headers + framing + setup, payload, headers, framing, setup };
+  const tls = parts.tls ?? 0;
+  return { total: payload + headers + framing + setup + tls, payload, headers, framing, setup, tls };
 }
 
 function latin1Bytes(text: string): number {
