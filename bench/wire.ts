@@ -3,15 +3,23 @@
  * split.
  *
  * A ConnectionAccountant is fed the raw bytes one client socket carried, in both directions
- * (tapSocket does the feeding), and classifies each byte as payload, headers, framing or setup.
- * The parsers are incremental: a chunk may end anywhere, even inside a header or a frame
+ * (tapSocket does the feeding), and classifies each byte as payload, headers, framing, setup or
+ * tls. The parsers are incremental: a chunk may end anywhere, even inside a header or a frame
  * length, and the split is the same whatever the chunking.
+ *
+ * The protocols are HTTP/1.1 (wire/http1.ts, with the WebSocket frames after an upgrade), the
+ * TCP transport's frames, and HTTP/2 (wire/http2.ts); the HTTP versions share what an exchange
+ * is for (wire/http-exchange.ts). Any of them may run inside TLS (wire/tls.ts): then the bytes
+ * fed are TLS records, counted as the socket carried them; the record layer's own bytes are
+ * tls, the handshake setup, and the plaintext of application data goes to the protocol's
+ * parser as if it had come over plain TCP.
  *
  * Some bytes cannot be classified when they arrive: a request head is setup or headers
  * depending on its last header (Upgrade), an SSE event's data is payload only once its blank
- * line completes it, a poll body is payload and framing only if it parses. Such bytes are
- * counted at once under a provisional kind and moved when their kind is known, so that
- * total === payload + headers + framing + setup at every moment.
+ * line completes it, a poll body is payload and framing only if it parses, a TLS record is what
+ * it is only once it is complete and opened. Such bytes are counted at once under a provisional
+ * kind and moved when their kind is known, so that
+ * total === payload + headers + framing + setup + tls at every moment.
  */
 import type { Socket } from 'node:net';
 import { TCP_CONTROL_FLAG, TCP_HEADER_BYTES } from '../servers/tcp-framing.ts';
@@ -26,6 +34,8 @@ import {
   type MessagePlan,
 } from './wire/http1.ts';
 import { HEAD_KIND, chunkFramingKind, pathOf, purposeOf, requestSink, responseSink, type Purpose } from './wire/http-exchange.ts';
+import { Http2Connection } from './wire/http2.ts';
+import { TlsRecordLayer, type TlsCounter } from './wire/tls.ts';
 
 export type { ByteKind } from './wire/http1.ts';
 
@@ -65,7 +75,7 @@ export function addWireBytes(into: WireBytes, from: WireBytes): void {
 }
 
 /** Counts one direction's bytes into its ByteSplit; the only code that writes a ByteSplit. */
-class Tally implements ByteCounter {
+class Tally implements ByteCounter, TlsCounter {
   constructor(private readonly split: ByteSplit) {}
 
   add(kind: ByteKind, bytes: number): void {
@@ -77,6 +87,15 @@ class Tally implements ByteCounter {
   move(from: ByteKind, to: ByteKind, bytes: number): void {
     this.split[from] -= bytes;
     this.split[to] += bytes;
+  }
+
+  /**
+   * Takes back bytes counted as `kind`: TLS counts a record's plaintext as tls until it is
+   * opened, then hands it to the parser inside, which counts it again, within the same call.
+   */
+  remove(kind: ByteKind, bytes: number): void {
+    this.split[kind] -= bytes;
+    this.split.total -= bytes;
   }
 }
 
@@ -305,8 +324,16 @@ class ResponseSide implements HttpSide {
 // The accountant and the socket tap.
 // ---------------------------------------------------------------------------------------------
 
-/** 'websocket' is HTTP whose first exchange is the upgrade; both are parsed alike. */
-export type WireProtocol = 'http' | 'websocket' | 'tcp';
+/** 'websocket' is HTTP whose first exchange is the upgrade; both are parsed alike. 'http2' starts with its preface. */
+export type WireProtocol = 'http' | 'websocket' | 'tcp' | 'http2';
+
+export interface AccountantOptions {
+  /**
+   * The connection is TLS (wire/tls.ts): the bytes fed are records, the protocol is what their
+   * application data carries, and keylog() must be given the client's key log lines.
+   */
+  tls?: boolean;
+}
 
 /** Classifies every byte of one TCP connection (both directions) into `sink`, which it mutates. */
 export class ConnectionAccountant {
@@ -314,10 +341,23 @@ export class ConnectionAccountant {
   readonly seen: { up: number; down: number } = { up: 0, down: 0 };
   private readonly tallies: Record<Direction, Tally>;
   private readonly parsers: Record<Direction, StreamParser>;
+  /** TLS's records, when the connection is TLS: they hand their plaintext to `parsers`. */
+  private readonly records: TlsRecordLayer | undefined;
 
-  constructor(protocol: WireProtocol, sink: WireBytes) {
+  constructor(protocol: WireProtocol, sink: WireBytes, options: AccountantOptions = {}) {
     this.tallies = { up: new Tally(sink.up), down: new Tally(sink.down) };
-    this.parsers = protocol === 'tcp' ? this.tcpParsers() : this.httpParsers();
+    this.parsers = protocol === 'tcp' ? this.tcpParsers() : protocol === 'http2' ? this.http2Parsers() : this.httpParsers();
+    this.records = options.tls === true ? new TlsRecordLayer(this.tallies, (direction, plaintext) => this.parse(direction, plaintext)) : undefined;
+  }
+
+  /** One line of the TLS client's key log (its 'keylog' event), which opens its records; ignored on a plaintext connection. */
+  keylog(line: Buffer | string): void {
+    this.records?.keylog(line);
+  }
+
+  /** Why some of a TLS connection's records could not be read (they stay tls whole); undefined when all could. */
+  get tlsProblem(): string | undefined {
+    return this.records?.problem;
   }
 
   /** Bytes the client wrote (up). */
@@ -332,6 +372,15 @@ export class ConnectionAccountant {
 
   private feed(direction: Direction, chunk: Buffer): void {
     this.seen[direction] += chunk.length;
+    if (this.records !== undefined) {
+      this.records.consume(direction, chunk);
+      return;
+    }
+    this.parse(direction, chunk);
+  }
+
+  /** Splits bytes of the protocol: the connection's own, or the plaintext of its TLS records. */
+  private parse(direction: Direction, chunk: Buffer): void {
     let offset = 0;
     // The parser is looked up on every turn: a 101 response hands the rest to the WebSocket parser.
     while (offset < chunk.length) offset = this.parsers[direction].consume(chunk, offset);
@@ -342,6 +391,11 @@ export class ConnectionAccountant {
       up: new FrameParser(this.tallies.up, TCP_FRAME_FORMAT),
       down: new FrameParser(this.tallies.down, TCP_FRAME_FORMAT),
     };
+  }
+
+  private http2Parsers(): Record<Direction, StreamParser> {
+    const connection = new Http2Connection();
+    return { up: connection.parser('up', this.tallies.up), down: connection.parser('down', this.tallies.down) };
   }
 
   private httpParsers(): Record<Direction, StreamParser> {
