@@ -331,6 +331,30 @@ describe('tapped TLS connections on real sockets', () => {
     },
   );
 
+  it('an untapped client (the driver benchmark’s) gets Node’s own TLS, and counts nothing', { skip: missing, timeout: TEST_TIMEOUT_MS }, async () => {
+    const server = https.createServer(certificate, (req, res) => {
+      req.resume();
+      res.end('untapped');
+    });
+    server.listen(0, HOST);
+    await once(server, 'listening');
+    const port = serverPort(server);
+    const wire = newClientWire({ host: HOST, port, pollIntervalMs: 0, perMessageDeflate: false, tap: false });
+    try {
+      const socket = openTappedTlsConnection(wire, 'http', { host: HOST, port }, { ca: certificate.cert });
+      await once(socket, 'secureConnect');
+      socket.end(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await once(socket, 'close');
+      assert.match(Buffer.concat(chunks).toString('latin1'), /\r\n\r\nuntapped$/);
+    } finally {
+      server.close();
+    }
+    assert.equal(wire.connectionsOpened, 1);
+    assert.deepEqual([wire.bytes.up.total, wire.bytes.down.total], [0, 0]);
+  });
+
   it('a refused connection fails as tls.connect() would, and counts nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
     const server = https.createServer();
     server.listen(0, HOST);
