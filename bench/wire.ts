@@ -3,30 +3,39 @@
  * split.
  *
  * A ConnectionAccountant is fed the raw bytes one client socket carried, in both directions
- * (tapSocket does the feeding), and classifies each byte as payload, headers, framing or setup.
- * The parsers are incremental: a chunk may end anywhere, even inside a header or a frame
+ * (tapSocket does the feeding), and classifies each byte as payload, headers, framing, setup or
+ * tls. The parsers are incremental: a chunk may end anywhere, even inside a header or a frame
  * length, and the split is the same whatever the chunking.
+ *
+ * The protocols are HTTP/1.1 (wire/http1.ts, with the WebSocket frames after an upgrade), the
+ * TCP transport's frames, and HTTP/2 (wire/http2.ts); the HTTP versions share what an exchange
+ * is for (wire/http-exchange.ts). Any of them may run inside TLS (wire/tls.ts): then the bytes
+ * fed are TLS records, counted as the socket carried them; the record layer's own bytes are
+ * tls, the handshake setup, and the plaintext of application data goes to the protocol's
+ * parser as if it had come over plain TCP.
  *
  * Some bytes cannot be classified when they arrive: a request head is setup or headers
  * depending on its last header (Upgrade), an SSE event's data is payload only once its blank
- * line completes it, a poll body is payload and framing only if it parses. Such bytes are
- * counted at once under a provisional kind and moved when their kind is known, so that
- * total === payload + headers + framing + setup at every moment.
+ * line completes it, a poll body is payload and framing only if it parses, a TLS record is what
+ * it is only once it is complete and opened. Such bytes are counted at once under a provisional
+ * kind and moved when their kind is known, so that
+ * total === payload + headers + framing + setup + tls at every moment.
  */
 import type { Socket } from 'node:net';
-import { ROUTES } from '../servers/contract.ts';
 import { TCP_CONTROL_FLAG, TCP_HEADER_BYTES } from '../servers/tcp-framing.ts';
 import {
   HttpMessageParser,
   bodilessResponse,
   framedBodyLength,
-  type BodySink,
   type ByteCounter,
   type ByteKind,
   type HttpHead,
   type HttpSide,
   type MessagePlan,
 } from './wire/http1.ts';
+import { HEAD_KIND, chunkFramingKind, pathOf, purposeOf, requestSink, responseSink, type Purpose } from './wire/http-exchange.ts';
+import { Http2Connection } from './wire/http2.ts';
+import { TlsRecordLayer, type TlsCounter } from './wire/tls.ts';
 
 export type { ByteKind } from './wire/http1.ts';
 
@@ -38,6 +47,8 @@ export interface ByteSplit {
   headers: number;
   framing: number;
   setup: number;
+  /** TLS's record headers and AEAD overhead (wire/tls.ts); 0 on a plaintext connection. */
+  tls: number;
 }
 
 export interface WireBytes {
@@ -46,10 +57,10 @@ export interface WireBytes {
 }
 
 const DIRECTIONS: readonly Direction[] = ['up', 'down'];
-const SPLIT_FIELDS: readonly (keyof ByteSplit)[] = ['total', 'payload', 'headers', 'framing', 'setup'];
+const SPLIT_FIELDS: readonly (keyof ByteSplit)[] = ['total', 'payload', 'headers', 'framing', 'setup', 'tls'];
 
 function emptyByteSplit(): ByteSplit {
-  return { total: 0, payload: 0, headers: 0, framing: 0, setup: 0 };
+  return { total: 0, payload: 0, headers: 0, framing: 0, setup: 0, tls: 0 };
 }
 
 export function emptyWireBytes(): WireBytes {
@@ -64,7 +75,7 @@ export function addWireBytes(into: WireBytes, from: WireBytes): void {
 }
 
 /** Counts one direction's bytes into its ByteSplit; the only code that writes a ByteSplit. */
-class Tally implements ByteCounter {
+class Tally implements ByteCounter, TlsCounter {
   constructor(private readonly split: ByteSplit) {}
 
   add(kind: ByteKind, bytes: number): void {
@@ -77,6 +88,15 @@ class Tally implements ByteCounter {
     this.split[from] -= bytes;
     this.split[to] += bytes;
   }
+
+  /**
+   * Takes back bytes counted as `kind`: TLS counts a record's plaintext as tls until it is
+   * opened, then hands it to the parser inside, which counts it again, within the same call.
+   */
+  remove(kind: ByteKind, bytes: number): void {
+    this.split[kind] -= bytes;
+    this.split.total -= bytes;
+  }
 }
 
 /** An incremental classifier of one direction of a connection. */
@@ -88,11 +108,6 @@ interface StreamParser {
    */
   consume(chunk: Buffer, offset: number): number;
 }
-
-const LF = 0x0a;
-const CR = 0x0d;
-const COLON = 0x3a;
-const SPACE = 0x20;
 
 // ---------------------------------------------------------------------------------------------
 // Length-prefixed frames: raw TCP and WebSocket.
@@ -239,157 +254,6 @@ class WebSocketFrameFormat implements FrameFormat {
 // HTTP/1.1 (the parser is wire/http1.ts): what each part of an exchange is, by its purpose.
 // ---------------------------------------------------------------------------------------------
 
-/** A body whose every byte is of one kind. */
-class KindSink implements BodySink {
-  constructor(
-    private readonly tally: Tally,
-    private readonly kind: ByteKind,
-  ) {}
-
-  content(bytes: Buffer): void {
-    this.tally.add(this.kind, bytes.length);
-  }
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-/** The answer to a poll that found nothing new. */
-const EMPTY_POLL = Buffer.from('{"messages":[]}', 'latin1');
-
-/**
- * The summed UTF-8 lengths of a poll answer's `data` strings, or undefined when the body is no
- * poll answer. The sum never exceeds the body: a JSON escape is never shorter than the UTF-8
- * of what it stands for, and the strict decoding admits no replacement characters (3 bytes
- * standing for 1 invalid one).
- */
-function pollPayloadBytes(body: Buffer): number | undefined {
-  if (body.length === EMPTY_POLL.length && body.equals(EMPTY_POLL)) return 0;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(strictUtf8.decode(body));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const messages: unknown = (parsed as { messages?: unknown }).messages;
-  if (!Array.isArray(messages)) return undefined;
-  let payloadBytes = 0;
-  for (const message of messages as unknown[]) {
-    const data: unknown = typeof message === 'object' && message !== null ? (message as { data?: unknown }).data : undefined;
-    if (typeof data === 'string') payloadBytes += Buffer.byteLength(data, 'utf8');
-  }
-  return payloadBytes;
-}
-
-/**
- * A 200 answer to a poll: headers while it arrives (what it is if it turns out not to be
- * `{"messages":[...]}`), then its messages' data payload and the JSON around them framing.
- */
-class PollBodySink implements BodySink {
-  private readonly parts: Buffer[] = [];
-  private bodyBytes = 0;
-
-  constructor(private readonly tally: Tally) {}
-
-  content(bytes: Buffer): void {
-    this.tally.add('headers', bytes.length);
-    this.parts.push(Buffer.from(bytes));
-    this.bodyBytes += bytes.length;
-  }
-
-  end(): void {
-    const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bodyBytes);
-    const payloadBytes = pollPayloadBytes(body);
-    if (payloadBytes === undefined) return;
-    this.tally.move('headers', 'framing', this.bodyBytes - payloadBytes);
-    this.tally.move('headers', 'payload', payloadBytes);
-  }
-}
-
-type SseLineState = 'field' | 'after-colon' | 'value' | 'after-cr';
-const SSE_DATA_FIELD = Buffer.from('data', 'latin1');
-
-/**
- * The event-stream format (HTML Living Standard §9.2.6), byte by byte, keeping no line: only
- * whether the field is `data` and how long the value is. Lines end at CRLF, LF or CR.
- */
-class SseEventParser {
-  private state: SseLineState = 'field';
-  private fieldBytes = 0;
-  private fieldIsData = true;
-  private valueBytes = 0;
-  private eventDataLines = 0;
-  private eventDataBytes = 0;
-
-  /** Parses more of the stream; returns the data bytes of the events it completed. */
-  push(bytes: Buffer): number {
-    let completedBytes = 0;
-    for (const byte of bytes) completedBytes += this.step(byte);
-    return completedBytes;
-  }
-
-  private step(byte: number): number {
-    switch (this.state) {
-      case 'after-cr':
-        this.state = 'field';
-        return byte === LF ? 0 : this.step(byte); // CRLF: the LF is part of the line end
-      case 'field':
-        if (byte === COLON) {
-          this.state = 'after-colon';
-          return 0;
-        }
-        if (byte === LF || byte === CR) return this.endLine(byte);
-        this.fieldIsData &&= byte === SSE_DATA_FIELD[this.fieldBytes];
-        this.fieldBytes += 1;
-        return 0;
-      case 'after-colon':
-        this.state = 'value';
-        return byte === SPACE ? 0 : this.step(byte); // one space after the colon is no value
-      case 'value':
-        if (byte === LF || byte === CR) return this.endLine(byte);
-        this.valueBytes += 1;
-        return 0;
-    }
-  }
-
-  /** Ends a line at `byte` (CR or LF); returns the data bytes of the event it completed. */
-  private endLine(byte: number): number {
-    const blank = this.state === 'field' && this.fieldBytes === 0;
-    const isData = this.fieldIsData && this.fieldBytes === SSE_DATA_FIELD.length;
-    if (isData) {
-      this.eventDataLines += 1;
-      this.eventDataBytes += this.valueBytes;
-    }
-    this.state = byte === CR ? 'after-cr' : 'field';
-    this.fieldBytes = 0;
-    this.fieldIsData = true;
-    this.valueBytes = 0;
-    return blank ? this.dispatch() : 0;
-  }
-
-  /** A blank line ends the event: its data is its data lines joined by "\n". */
-  private dispatch(): number {
-    const dataBytes = this.eventDataLines === 0 ? 0 : this.eventDataBytes + this.eventDataLines - 1;
-    this.eventDataLines = 0;
-    this.eventDataBytes = 0;
-    return dataBytes;
-  }
-}
-
-/** A text/event-stream body: framing as it arrives, an event's data moved to payload when it completes. */
-class SseBodySink implements BodySink {
-  private readonly events = new SseEventParser();
-
-  constructor(private readonly tally: Tally) {}
-
-  content(bytes: Buffer): void {
-    this.tally.add('framing', bytes.length);
-    this.tally.move('framing', 'payload', this.events.push(bytes));
-  }
-}
-
-/** What an exchange is for, from its request's method and path (and Upgrade header). */
-type Purpose = 'message' | 'poll' | 'stream' | 'setup' | 'upgrade' | 'other';
-
 interface Exchange {
   purpose: Purpose;
   method: string;
@@ -397,56 +261,6 @@ interface Exchange {
 
 /** A response with no request waiting for it (a server's error on garbage, say). */
 const UNMATCHED_EXCHANGE: Exchange = { purpose: 'other', method: 'GET' };
-
-const SETUP_ROUTES: ReadonlySet<string> = new Set([
-  `POST ${ROUTES.clients}`,
-  `DELETE ${ROUTES.clients}`,
-  `POST ${ROUTES.push}`,
-  `POST ${ROUTES.broadcast}`,
-  `GET ${ROUTES.stats}`,
-]);
-
-const HEAD_KIND: Record<Purpose, ByteKind> = {
-  message: 'headers',
-  poll: 'headers',
-  stream: 'setup',
-  setup: 'setup',
-  upgrade: 'setup',
-  other: 'headers',
-};
-
-/** Every byte of a setup exchange is setup, chunked encoding's included; elsewhere that is framing. */
-function chunkFramingKind(purpose: Purpose): ByteKind {
-  return purpose === 'setup' || purpose === 'upgrade' ? 'setup' : 'framing';
-}
-
-const REQUEST_BODY_KIND: Record<Purpose, ByteKind> = {
-  message: 'payload',
-  poll: 'headers',
-  stream: 'setup',
-  setup: 'setup',
-  upgrade: 'setup',
-  other: 'payload',
-};
-
-/** The path of a request target, as the servers route it (query string ignored). */
-function pathOf(target: string): string {
-  if (target.startsWith('/')) {
-    const query = target.indexOf('?');
-    return query === -1 ? target : target.slice(0, query);
-  }
-  const base = 'http://localhost'; // absolute-form, or no path at all
-  return URL.canParse(target, base) ? new URL(target, base).pathname : target;
-}
-
-function purposeOf(method: string, path: string, head: HttpHead): Purpose {
-  if (method === 'GET' && /\bwebsocket\b/i.test(head.header('upgrade') ?? '')) return 'upgrade';
-  const route = `${method} ${path}`;
-  if (route === `POST ${ROUTES.messages}`) return 'message';
-  if (route === `GET ${ROUTES.messages}`) return 'poll';
-  if (route === `GET ${ROUTES.events}`) return 'stream';
-  return SETUP_ROUTES.has(route) ? 'setup' : 'other';
-}
 
 /** Requests: each one queues the exchange its response will complete. */
 class RequestSide implements HttpSide {
@@ -457,33 +271,18 @@ class RequestSide implements HttpSide {
 
   onHead(head: HttpHead): MessagePlan {
     const { method, target } = head.request;
-    const purpose = purposeOf(method, pathOf(target), head);
+    // Only a GET can upgrade: the head's fields are looked up only then.
+    const purpose = purposeOf(method, pathOf(target), method === 'GET' ? head.header('upgrade') : undefined);
     this.exchanges.push({ purpose, method });
     return {
       headKind: HEAD_KIND[purpose],
       bodyLength: framedBodyLength(head) ?? 0,
       chunkFramingKind: chunkFramingKind(purpose),
-      sink: new KindSink(this.tally, REQUEST_BODY_KIND[purpose]),
+      sink: requestSink(this.tally, purpose),
     };
   }
 
   onMessageEnd(): void {}
-}
-
-function responseSink(tally: Tally, purpose: Purpose, status: number): BodySink {
-  switch (purpose) {
-    case 'poll':
-      return status === 200 ? new PollBodySink(tally) : new KindSink(tally, 'headers');
-    case 'stream':
-      return status === 200 ? new SseBodySink(tally) : new KindSink(tally, 'headers');
-    case 'message':
-      return new KindSink(tally, 'headers'); // a status or error body, not application data
-    case 'setup':
-    case 'upgrade':
-      return new KindSink(tally, 'setup');
-    case 'other':
-      return new KindSink(tally, 'payload');
-  }
 }
 
 const STATUS_SWITCHING_PROTOCOLS = 101;
@@ -525,8 +324,16 @@ class ResponseSide implements HttpSide {
 // The accountant and the socket tap.
 // ---------------------------------------------------------------------------------------------
 
-/** 'websocket' is HTTP whose first exchange is the upgrade; both are parsed alike. */
-export type WireProtocol = 'http' | 'websocket' | 'tcp';
+/** 'websocket' is HTTP whose first exchange is the upgrade; both are parsed alike. 'http2' starts with its preface. */
+export type WireProtocol = 'http' | 'websocket' | 'tcp' | 'http2';
+
+export interface AccountantOptions {
+  /**
+   * The connection is TLS (wire/tls.ts): the bytes fed are records, the protocol is what their
+   * application data carries, and keylog() must be given the client's key log lines.
+   */
+  tls?: boolean;
+}
 
 /** Classifies every byte of one TCP connection (both directions) into `sink`, which it mutates. */
 export class ConnectionAccountant {
@@ -534,10 +341,23 @@ export class ConnectionAccountant {
   readonly seen: { up: number; down: number } = { up: 0, down: 0 };
   private readonly tallies: Record<Direction, Tally>;
   private readonly parsers: Record<Direction, StreamParser>;
+  /** TLS's records, when the connection is TLS: they hand their plaintext to `parsers`. */
+  private readonly records: TlsRecordLayer | undefined;
 
-  constructor(protocol: WireProtocol, sink: WireBytes) {
+  constructor(protocol: WireProtocol, sink: WireBytes, options: AccountantOptions = {}) {
     this.tallies = { up: new Tally(sink.up), down: new Tally(sink.down) };
-    this.parsers = protocol === 'tcp' ? this.tcpParsers() : this.httpParsers();
+    this.parsers = protocol === 'tcp' ? this.tcpParsers() : protocol === 'http2' ? this.http2Parsers() : this.httpParsers();
+    this.records = options.tls === true ? new TlsRecordLayer(this.tallies, (direction, plaintext) => this.parse(direction, plaintext)) : undefined;
+  }
+
+  /** One line of the TLS client's key log (its 'keylog' event), which opens its records; ignored on a plaintext connection. */
+  keylog(line: Buffer | string): void {
+    this.records?.keylog(line);
+  }
+
+  /** Why some of a TLS connection's records could not be read (they stay tls whole); undefined when all could. */
+  get tlsProblem(): string | undefined {
+    return this.records?.problem;
   }
 
   /** Bytes the client wrote (up). */
@@ -552,6 +372,15 @@ export class ConnectionAccountant {
 
   private feed(direction: Direction, chunk: Buffer): void {
     this.seen[direction] += chunk.length;
+    if (this.records !== undefined) {
+      this.records.consume(direction, chunk);
+      return;
+    }
+    this.parse(direction, chunk);
+  }
+
+  /** Splits bytes of the protocol: the connection's own, or the plaintext of its TLS records. */
+  private parse(direction: Direction, chunk: Buffer): void {
     let offset = 0;
     // The parser is looked up on every turn: a 101 response hands the rest to the WebSocket parser.
     while (offset < chunk.length) offset = this.parsers[direction].consume(chunk, offset);
@@ -562,6 +391,11 @@ export class ConnectionAccountant {
       up: new FrameParser(this.tallies.up, TCP_FRAME_FORMAT),
       down: new FrameParser(this.tallies.down, TCP_FRAME_FORMAT),
     };
+  }
+
+  private http2Parsers(): Record<Direction, StreamParser> {
+    const connection = new Http2Connection();
+    return { up: connection.parser('up', this.tallies.up), down: connection.parser('down', this.tallies.down) };
   }
 
   private httpParsers(): Record<Direction, StreamParser> {

@@ -72,6 +72,23 @@ describe('report: scenario tables', () => {
     assert.equal(cells[12], '0 / 0 / 0');
   });
 
+  it('adds TLS’s part to a run over TLS, in its cells and its bar; a fixture written before TLS was counted has none', () => {
+    // The same push run as above, as if over TLS: 1,500 bytes up and 3,000 down of records and tags, in the totals too.
+    const overTls: Results = structuredClone(q3);
+    const run = completedRun(overTls, 'push/websocket/1KiB/c10/r10');
+    run.bytes.up = { ...run.bytes.up, total: run.bytes.up.total + 1500, tls: 1500 };
+    run.bytes.down = { ...run.bytes.down, total: run.bytes.down.total + 3000, tls: 3000 };
+    const cells = rowCells(renderMarkdown(overTls), 'push/websocket/1KiB/c10/r10');
+    assert.equal(cells[2], '25.3 (0.0 / 0.0 / 0.9 / 14.4; tls 10.0)'); // (2300 + 1500) / 150
+    assert.equal(cells[3], '1,056.9 (1,024.0 / 0.0 / 4.3 / 8.6; tls 20.0)');
+    const kindsOf = (results: Results): unknown => {
+      const chart = chartSpecs(results).find((spec) => spec.fileName === 'bytes-push.svg');
+      return (chart?.buildSpec() as unknown as { encoding: { color: { scale: { domain: string[] } } } }).encoding.color.scale.domain;
+    };
+    assert.deepEqual(kindsOf(overTls), ['payload', 'headers', 'framing', 'setup', 'tls']);
+    assert.deepEqual(kindsOf(q3), ['payload', 'headers', 'framing', 'setup']);
+  });
+
   it('shows the share of empty polls and the connections per client', () => {
     const cells = rowCells(markdown, 'echo/short-poll/1KiB/c10');
     assert.equal(cells[5], '1.40'); // 14 connections for 10 clients

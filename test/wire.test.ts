@@ -4,83 +4,25 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
+import { ConnectionAccountant, addWireBytes, emptyWireBytes, tapSocket, type WireBytes } from '../bench/wire.ts';
 import {
-  ConnectionAccountant,
-  addWireBytes,
-  emptyWireBytes,
-  tapSocket,
-  type ByteSplit,
-  type Direction,
-  type WireBytes,
-  type WireProtocol,
-} from '../bench/wire.ts';
+  account,
+  accountAnyChunking,
+  assertBalanced,
+  bytesOf,
+  chunked,
+  cut,
+  latin1Bytes,
+  split,
+  tcpFrame,
+  tcpHeader,
+  utf8Bytes,
+  type Step,
+} from './wire-helpers.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Helpers: feeding a conversation, checking the invariant, building frames.
+// Helpers: building frames (feeding a conversation and checking the invariant: wire-helpers.ts).
 // ---------------------------------------------------------------------------------------------
-
-type Step = readonly [Direction, Buffer | string];
-
-function bytesOf(data: Buffer | string): Buffer {
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-}
-
-function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
-}
-
-/**
- * Against a count kept outside wire.ts (the bytes the test fed, or the socket's own counters):
- * the total and the sum of the parts are each that count, and no part is below zero.
- */
-function assertBalanced(wire: WireBytes, fedBytes: Record<Direction, number>): void {
-  for (const direction of ['up', 'down'] as const) {
-    const split = wire[direction];
-    assert.equal(split.total, fedBytes[direction], `${direction}: total is the bytes fed`);
-    assert.equal(split.payload + split.headers + split.framing + split.setup, fedBytes[direction], `${direction}: the parts add up to the bytes fed`);
-    for (const kind of ['payload', 'headers', 'framing', 'setup'] as const) assert.ok(split[kind] >= 0, `${direction}.${kind} >= 0`);
-  }
-}
-
-/** Feeds a conversation, each step cut into pieces of at most `pieceBytes`, checking the invariant after every piece. */
-function account(protocol: WireProtocol, steps: readonly Step[], pieceBytes = Number.POSITIVE_INFINITY): WireBytes {
-  const wire = emptyWireBytes();
-  const accountant = new ConnectionAccountant(protocol, wire);
-  const fedBytes = { up: 0, down: 0 };
-  for (const [direction, data] of steps) {
-    const bytes = bytesOf(data);
-    for (let start = 0; start < bytes.length; start += pieceBytes) {
-      const piece = bytes.subarray(start, start + pieceBytes);
-      if (direction === 'up') accountant.written(piece);
-      else accountant.read(piece);
-      fedBytes[direction] += piece.length;
-      assertBalanced(wire, fedBytes);
-    }
-  }
-  assert.deepEqual(accountant.seen, fedBytes);
-  return wire;
-}
-
-/** The same split whatever the chunking: whole steps, then pieces of 1, 2, 3, 5 and 64 bytes. */
-function accountAnyChunking(protocol: WireProtocol, steps: readonly Step[]): WireBytes {
-  const whole = account(protocol, steps);
-  for (const pieceBytes of [1, 2, 3, 5, 64]) {
-    assert.deepEqual(account(protocol, steps, pieceBytes), whole, `pieces of ${pieceBytes} bytes`);
-  }
-  return whole;
-}
-
-function split(parts: Partial<Omit<ByteSplit, 'total'>>): ByteSplit {
-  const payload = parts.payload ?? 0;
-  const headers = parts.headers ?? 0;
-  const framing = parts.framing ?? 0;
-  const setup = parts.setup ?? 0;
-  return { total: payload + headers + framing + setup, payload, headers, framing, setup };
-}
-
-function latin1Bytes(text: string): number {
-  return Buffer.byteLength(text, 'latin1');
-}
 
 const OPCODE_CONTINUATION = 0x0;
 const OPCODE_TEXT = 0x1;
@@ -105,32 +47,6 @@ function wsFrame(opcode: number, payload: Buffer | string, options: { masked: bo
   return Buffer.concat([header, masked]);
 }
 
-/** The header of a TCP transport frame: 4-byte big-endian length, top bit for control. */
-function tcpHeader(payloadBytes: number, control = false): Buffer {
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE((control ? 0x8000_0000 : 0) + payloadBytes, 0);
-  return header;
-}
-
-function tcpFrame(payload: Buffer | string, control = false): Buffer {
-  const data = bytesOf(payload);
-  return Buffer.concat([tcpHeader(data.length, control), data]);
-}
-
-/** A chunked body of these pieces, then the last chunk. */
-function chunked(pieces: readonly Buffer[]): { body: Buffer; framingBytes: number } {
-  const parts = pieces.flatMap((piece) => [Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
-  const body = Buffer.concat([...parts, Buffer.from('0\r\n\r\n')]);
-  const dataBytes = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  return { body, framingBytes: body.length - dataBytes };
-}
-
-/** Cuts bytes at these offsets. */
-function cut(bytes: Buffer, offsets: readonly number[]): Buffer[] {
-  const bounds = [0, ...offsets, bytes.length];
-  return bounds.slice(1).map((end, index) => bytes.subarray(bounds[index], end));
-}
-
 const UPGRADE_REQUEST =
   'GET /ws HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
@@ -144,9 +60,9 @@ const UPGRADE_RESPONSE =
 test('wire bytes: emptyWireBytes is all zero and addWireBytes sums every field', () => {
   const into = emptyWireBytes();
   assert.deepEqual(into, { up: split({}), down: split({}) });
-  addWireBytes(into, { up: split({ payload: 1, headers: 2 }), down: split({ framing: 3, setup: 4 }) });
-  addWireBytes(into, { up: split({ payload: 10 }), down: split({ setup: 40 }) });
-  assert.deepEqual(into, { up: split({ payload: 11, headers: 2 }), down: split({ framing: 3, setup: 44 }) });
+  addWireBytes(into, { up: split({ payload: 1, headers: 2 }), down: split({ framing: 3, setup: 4, tls: 5 }) });
+  addWireBytes(into, { up: split({ payload: 10, tls: 6 }), down: split({ setup: 40 }) });
+  assert.deepEqual(into, { up: split({ payload: 11, headers: 2, tls: 6 }), down: split({ framing: 3, setup: 44, tls: 5 }) });
 });
 
 test('websocket: a text message costs 2/4/10 framing bytes down and 6/8/14 up, by length', () => {

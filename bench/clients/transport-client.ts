@@ -2,7 +2,7 @@
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
-import { ConnectionAccountant, emptyWireBytes, tapSocket, type WireBytes, type WireProtocol } from '../wire.ts';
+import { ConnectionAccountant, emptyWireBytes, tapSocket, type AccountantOptions, type WireBytes, type WireProtocol } from '../wire.ts';
 
 /**
  * Called for every message the client receives, with clockNowMs() at receipt. A message is
@@ -77,8 +77,9 @@ export class CapturingAccountant extends ConnectionAccountant {
     protocol: WireProtocol,
     sink: WireBytes,
     private readonly capture: WireCapture,
+    options: AccountantOptions = {},
   ) {
-    super(protocol, sink);
+    super(protocol, sink, options);
   }
 
   override written(chunk: Buffer): void {
@@ -232,16 +233,18 @@ export function newClientWire(options: ClientOptions): ClientWire {
   return wire;
 }
 
+/** The accountant of the client's next connection: the first one also keeps its first bytes, when the client keeps a sample. */
+export function nextAccountant(wire: ClientWire, protocol: WireProtocol, options: AccountantOptions = {}): ConnectionAccountant {
+  const first = wire.connectionsOpened === 0;
+  return first && wire.capture !== undefined
+    ? new CapturingAccountant(protocol, wire.bytes, wire.capture, options)
+    : new ConnectionAccountant(protocol, wire.bytes, options);
+}
+
 /** Opens a TCP connection whose every byte is classified into `wire`. */
 export function openTappedConnection(wire: ClientWire, protocol: WireProtocol, options: net.NetConnectOpts): net.Socket {
   const socket = net.connect(options);
-  const first = wire.connectionsOpened === 0;
-  if (wire.tapped) {
-    tapSocket(
-      socket,
-      first && wire.capture !== undefined ? new CapturingAccountant(protocol, wire.bytes, wire.capture) : new ConnectionAccountant(protocol, wire.bytes),
-    );
-  }
+  if (wire.tapped) tapSocket(socket, nextAccountant(wire, protocol));
   wire.connectionsOpened += 1;
   socket.once('close', () => {
     wire.socketBytes.up += socket.bytesWritten;

@@ -11,7 +11,8 @@
  * search and one latin1 string; its fields are looked up by name only when asked for.
  */
 
-export type ByteKind = 'payload' | 'headers' | 'framing' | 'setup';
+/** What a byte is for; `tls` is what TLS's record layer adds (wire.ts, wire/tls.ts), never a byte of HTTP. */
+export type ByteKind = 'payload' | 'headers' | 'framing' | 'setup' | 'tls';
 
 /** Where the parser reports how many bytes it took as what (the accountant's tally, or nothing). */
 export interface ByteCounter {

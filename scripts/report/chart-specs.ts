@@ -9,7 +9,8 @@ import { decodeHistogram, percentileCurve } from '../../bench/latency.ts';
 import { SCENARIOS, type CompletedRun, type Results, type ScenarioName } from '../../bench/result.ts';
 import { TRANSPORTS } from '../../servers/contract.ts';
 import { sizeLabel } from '../../bench/scenarios.ts';
-import { BYTE_KINDS, DIRECTIONS, bandwidthMbps, bytesPerClientSecond, bytesPerMessage, hasLatency } from './figures.ts';
+import type { ByteKind } from '../../bench/wire.ts';
+import { BYTE_KINDS, DIRECTIONS, bandwidthMbps, bytesPerClientSecond, bytesPerMessage, hasLatency, tlsBytes } from './figures.ts';
 import { completedRuns } from './runs.ts';
 import { capacityChart } from './capacity-section.ts';
 
@@ -98,10 +99,14 @@ function bytesChart(results: Results, scenario: ScenarioName): ChartSpec | undef
   const idle = scenario === 'idle';
   const runs = completedRuns(results, { scenario }).filter((run) => idle || run.messages.received > 0);
   if (runs.length === 0) return undefined;
+  // TLS's part has a bar segment only where a run has one, so that a plaintext report is as it was.
+  const kinds: readonly ByteKind[] = runs.some((run) => DIRECTIONS.some((direction) => tlsBytes(run.bytes[direction]) > 0))
+    ? [...BYTE_KINDS, 'tls']
+    : BYTE_KINDS;
   const values = runs.flatMap((run) =>
     DIRECTIONS.flatMap((direction) => {
       const split = idle ? bytesPerClientSecond(run, direction) : bytesPerMessage(run, direction);
-      return BYTE_KINDS.map((kind, kindOrder) => ({ run: run.id, direction, kind, kindOrder, bytes: split?.[kind] ?? 0 }));
+      return kinds.map((kind, kindOrder) => ({ run: run.id, direction, kind, kindOrder, bytes: split?.[kind] ?? 0 }));
     }),
   );
   const unit = idle ? 'bytes per client per second (B/s, over warm-up + window)' : 'bytes per message (B)';
@@ -110,7 +115,7 @@ function bytesChart(results: Results, scenario: ScenarioName): ChartSpec | undef
     fileName: `bytes-${scenario}.svg`,
     scenario,
     title,
-    alt: `${title}: stacked bars of payload, headers, framing and setup, up and down, one bar per run`,
+    alt: `${title}: stacked bars of ${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1) ?? ''}, up and down, one bar per run`,
     buildSpec: () => ({
       $schema: SCHEMA,
       title,
@@ -122,7 +127,7 @@ function bytesChart(results: Results, scenario: ScenarioName): ChartSpec | undef
         column: { field: 'direction', type: 'nominal', sort: [...DIRECTIONS], title: 'direction (up: client to server, down: server to client)' },
         y: { field: 'run', type: 'nominal', sort: runOrder(runs), title: 'run', axis: { labelLimit: LABEL_LIMIT } },
         x: { field: 'bytes', type: 'quantitative', stack: 'zero', title: unit },
-        color: { field: 'kind', type: 'nominal', scale: { domain: [...BYTE_KINDS] }, title: 'kind of byte' },
+        color: { field: 'kind', type: 'nominal', scale: { domain: [...kinds] }, title: 'kind of byte' },
         order: { field: 'kindOrder', type: 'quantitative' },
       },
     }),

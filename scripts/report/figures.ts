@@ -51,6 +51,11 @@ export function fitLine(points: readonly (readonly [x: number, y: number])[]): L
   return { points: n, slope, intercept, rSquared: total === 0 ? undefined : 1 - residual / total };
 }
 
+/** The split's TLS bytes: results written before TLS was counted have no `tls` part (all their connections were plaintext). */
+export function tlsBytes(split: ByteSplit): number {
+  return split.tls ?? 0;
+}
+
 function scale(split: ByteSplit, divisor: number): ByteSplit {
   return {
     total: split.total / divisor,
@@ -58,6 +63,7 @@ function scale(split: ByteSplit, divisor: number): ByteSplit {
     headers: split.headers / divisor,
     framing: split.framing / divisor,
     setup: split.setup / divisor,
+    tls: tlsBytes(split) / divisor,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   overheadMultiple,
   serverCpuMicrosPerMessage,
   serverPeakRssMiB,
+  tlsBytes,
 } from './figures.ts';
 import { formatInteger, formatNumber, formatOptional, formatPercent } from './format.ts';
 import { bold, bullets, code, table, type Alignment } from './markdown.ts';
@@ -19,11 +20,15 @@ import { ASKED_FORMULAS, DELIVERED_FORMULA, DELIVERED_SHORT_SHARE, askedCell, bo
 const BYTES_DECIMALS = 1;
 const LATENCY_DECIMALS = 3; // the histograms resolve microseconds
 
-/** "total (payload / headers / framing / setup)", the parts in the order of the byte kinds. */
+/**
+ * "total (payload / headers / framing / setup)", the parts in the order of the byte kinds; a run
+ * over TLS adds its record layer's part: "total (payload / headers / framing / setup; tls N)".
+ */
 function splitCell(split: ByteSplit | undefined): string {
   if (split === undefined) return '-';
   const parts = [split.payload, split.headers, split.framing, split.setup].map((bytes) => formatNumber(bytes, BYTES_DECIMALS));
-  return `${formatNumber(split.total, BYTES_DECIMALS)} (${parts.join(' / ')})`;
+  const tls = tlsBytes(split) > 0 ? `; tls ${formatNumber(tlsBytes(split), BYTES_DECIMALS)}` : '';
+  return `${formatNumber(split.total, BYTES_DECIMALS)} (${parts.join(' / ')}${tls})`;
 }
 
 function latencyCell(run: CompletedRun): string {
