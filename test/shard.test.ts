@@ -35,8 +35,8 @@ function shard(index: number, count: number, latenciesMs: number[], extra: Parti
     shard: { index, count, clients, firstClient: shardClients(base.config.clients, { index, count }).first },
     messages: { expected: 100 * (index + 1), received: 90 * (index + 1), lost: 10, missing: 10, duplicated: index, reordered: 1, clientsWithLoss: 1 },
     bytes: {
-      up: { total: 1000 + index, payload: 600, headers: 300 + index, framing: 50, setup: 50 },
-      down: { total: 5000 * (index + 1), payload: 4000 * (index + 1), headers: 500 * (index + 1), framing: 400 * (index + 1), setup: 100 * (index + 1) },
+      up: { total: 1000 + index, payload: 600, headers: 300 + index, framing: 50, setup: 50, tls: 0 },
+      down: { total: 5000 * (index + 1), payload: 4000 * (index + 1), headers: 500 * (index + 1), framing: 400 * (index + 1), setup: 100 * (index + 1), tls: 0 },
     },
     socketBytes: { up: 1000 + index, down: 5000 * (index + 1) },
     connections: { opened: clients, perClient: 1 },
@@ -110,7 +110,7 @@ describe('merging shards (bench/shard-merge.ts)', () => {
     assert.equal(merged.config.shard, undefined);
     assert.equal(merged.clients, base.config.clients);
     assert.deepEqual(merged.messages, { expected: 300, received: 270, lost: 20, missing: 20, duplicated: 1, reordered: 2, clientsWithLoss: 2 });
-    assert.deepEqual(merged.bytes.down, { total: 15000, payload: 12000, headers: 1500, framing: 1200, setup: 300 });
+    assert.deepEqual(merged.bytes.down, { total: 15000, payload: 12000, headers: 1500, framing: 1200, setup: 300, tls: 0 });
     assert.equal(merged.bytes.up.total, 2001);
     assert.deepEqual(merged.socketBytes, { up: 2001, down: 15000 });
     assert.deepEqual(merged.polls, { total: 7, empty: 3 });
