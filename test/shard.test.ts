@@ -36,7 +36,14 @@ function shard(index: number, count: number, latenciesMs: number[], extra: Parti
     messages: { expected: 100 * (index + 1), received: 90 * (index + 1), lost: 10, missing: 10, duplicated: index, reordered: 1, clientsWithLoss: 1 },
     bytes: {
       up: { total: 1000 + index, payload: 600, headers: 300 + index, framing: 50, setup: 50, tls: 0 },
-      down: { total: 5000 * (index + 1), payload: 4000 * (index + 1), headers: 500 * (index + 1), framing: 400 * (index + 1), setup: 100 * (index + 1), tls: 0 },
+      down: {
+        total: 5000 * (index + 1),
+        payload: 4000 * (index + 1),
+        headers: 500 * (index + 1),
+        framing: 400 * (index + 1),
+        setup: 100 * (index + 1),
+        tls: 0,
+      },
     },
     socketBytes: { up: 1000 + index, down: 5000 * (index + 1) },
     connections: { opened: clients, perClient: 1 },
