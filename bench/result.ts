@@ -93,6 +93,10 @@ export interface RunConfig {
   origin?: string | null;
   /** HTTP transports: a cookie of this many bytes (name=value) on every request (--cookie-bytes); absent or 0: none. */
   cookieBytes?: number;
+  /** The run over TLS, and its version (--tls): https for the HTTP transports, wss for WebSocket, TLS for TCP; absent: plaintext. */
+  tls?: '1.2' | '1.3';
+  /** HTTP/2 (--http 2) for short-poll, long-poll and SSE (over TLS as browsers speak it; h2c without); absent: HTTP/1.1. */
+  http?: '2';
   /** --target with several ports (a server of several processes, a port per worker): client i goes to targetPorts[i mod n] of the target's host. */
   targetPorts?: number[];
   /** The server's processes (servers/cluster.ts); absent: one. */
@@ -356,6 +360,13 @@ export interface CompletedRun {
   shard?: ShardSpec & { clients: number; firstClient: number };
   /** Which side was the limit (absent in results older than the field). */
   bound?: RunBound;
+  /**
+   * HTTP transports: the header bytes (the wire's `headers` kind) of each of the first
+   * HEADER_SERIES_LENGTH requests and responses of the run's first client, in order, as the
+   * accountant split them: HTTP/1.1 heads, or HTTP/2 HEADERS blocks after HPACK (where the first
+   * request carries its headers whole and later ones mostly refer to the dynamic table).
+   */
+  headerSeries?: { requests: number[]; responses: number[] };
   /** HdrHistogram (hdr-histogram-js, base64 compressed) of latency in microseconds. */
   histogram: string;
   /** Errors clients met and recovered from, by message. */
