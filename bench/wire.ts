@@ -57,6 +57,9 @@ export interface WireBytes {
 }
 
 const DIRECTIONS: readonly Direction[] = ['up', 'down'];
+/** Heads a connection's header series (AccountantOptions.headerSeries) keeps, each way. */
+export const HEADER_SERIES_LENGTH = 16;
+
 const SPLIT_FIELDS: readonly (keyof ByteSplit)[] = ['total', 'payload', 'headers', 'framing', 'setup', 'tls'];
 
 function emptyByteSplit(): ByteSplit {
@@ -76,7 +79,15 @@ export function addWireBytes(into: WireBytes, from: WireBytes): void {
 
 /** Counts one direction's bytes into its ByteSplit; the only code that writes a ByteSplit. */
 class Tally implements ByteCounter, TlsCounter {
-  constructor(private readonly split: ByteSplit) {}
+  constructor(
+    private readonly split: ByteSplit,
+    /** Where each complete head counted as headers is listed (its bytes), up to HEADER_SERIES_LENGTH. */
+    private readonly series?: number[],
+  ) {}
+
+  head(kind: ByteKind, bytes: number): void {
+    if (kind === 'headers' && this.series !== undefined && this.series.length < HEADER_SERIES_LENGTH) this.series.push(bytes);
+  }
 
   add(kind: ByteKind, bytes: number): void {
     this.split[kind] += bytes;
@@ -333,6 +344,8 @@ export interface AccountantOptions {
    * application data carries, and keylog() must be given the client's key log lines.
    */
   tls?: boolean;
+  /** Lists the bytes of each request head (requests) and response head (responses) counted as headers, in order: the first HEADER_SERIES_LENGTH each way. */
+  headerSeries?: { requests: number[]; responses: number[] };
 }
 
 /** Classifies every byte of one TCP connection (both directions) into `sink`, which it mutates. */
@@ -345,7 +358,7 @@ export class ConnectionAccountant {
   private readonly records: TlsRecordLayer | undefined;
 
   constructor(protocol: WireProtocol, sink: WireBytes, options: AccountantOptions = {}) {
-    this.tallies = { up: new Tally(sink.up), down: new Tally(sink.down) };
+    this.tallies = { up: new Tally(sink.up, options.headerSeries?.requests), down: new Tally(sink.down, options.headerSeries?.responses) };
     this.parsers = protocol === 'tcp' ? this.tcpParsers() : protocol === 'http2' ? this.http2Parsers() : this.httpParsers();
     this.records = options.tls === true ? new TlsRecordLayer(this.tallies, (direction, plaintext) => this.parse(direction, plaintext)) : undefined;
   }

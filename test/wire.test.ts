@@ -501,3 +501,21 @@ test('tapSocket: a ws client: handshake is setup, frames are split, even those t
   assert.equal(wire.down.framing, 2 + 2);
   assert.equal(wire.down.headers, 0);
 });
+
+test('header series: the bytes of each request and response head counted as headers, in order, registration heads (setup) left out', () => {
+  const series = { requests: [] as number[], responses: [] as number[] };
+  const accountant = new ConnectionAccountant('http', emptyWireBytes(), { headerSeries: series });
+  const register = 'POST /clients HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n';
+  const registered = 'HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"clientId":"c"}';
+  const poll = (n: number): string => `GET /messages?client=c&after=${n} HTTP/1.1\r\nHost: a\r\n\r\n`;
+  const empty = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"messages":[]}';
+  accountant.written(Buffer.from(register));
+  accountant.read(Buffer.from(registered));
+  for (const n of [0, 10]) {
+    accountant.written(Buffer.from(poll(n)));
+    accountant.read(Buffer.from(empty));
+  }
+  const emptyHead = empty.length - '{"messages":[]}'.length;
+  assert.deepEqual(series.requests, [poll(0).length, poll(10).length]);
+  assert.deepEqual(series.responses, [emptyHead, emptyHead]);
+});

@@ -19,6 +19,8 @@ export interface ByteCounter {
   add(kind: ByteKind, bytes: number): void;
   /** Reclassifies bytes already counted as `from`. */
   move(from: ByteKind, to: ByteKind, bytes: number): void;
+  /** A message's head (HTTP/1.1) or header block (HTTP/2) is complete: `bytes` of it, counted as `kind`. */
+  head?(kind: ByteKind, bytes: number): void;
 }
 
 /** A counter for a parser whose bytes someone else counts. */
@@ -292,6 +294,7 @@ export class HttpMessageParser {
   private startBody(head: HttpHead): void {
     const plan = this.side.onHead(head);
     if (plan.headKind !== 'headers') this.counter.move('headers', plan.headKind, this.headBytes);
+    this.counter.head?.(plan.headKind, this.headBytes);
     this.headBytes = 0;
     this.sink = plan.sink;
     this.body = plan.bodyLength === 'chunked' ? new ChunkedBody(this.counter, plan.chunkFramingKind, plan.sink) : new LengthBody(plan.bodyLength, plan.sink);

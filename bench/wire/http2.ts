@@ -352,6 +352,7 @@ export class Http2FrameParser {
     const request = this.direction === 'up' || this.blockPushed;
     const kind = request ? this.connection.requestHead(id, fields, this.counter, this.blockPushed) : this.connection.responseHead(id, fields, this.counter);
     if (kind !== 'headers') this.counter.move('headers', kind, this.blockBytes);
+    this.counter.head?.(kind, this.blockBytes);
     if (this.blockEndsStream) this.connection.endStream(this.direction, id);
     this.blockParts = [];
     this.blockBytes = 0;
