@@ -11,6 +11,7 @@ import type { ClientOptions, TransportClient } from './clients/transport-client.
 import { SENT, countError } from './clients/transport-client.ts';
 import { ClientRecord, FleetRecorder, meterWindowUtilization, type FleetHandle, type FleetResult, type FleetWindow } from './fleet-recorder.ts';
 import type { RunConfig } from './result.ts';
+import { HTTP_LOCAL_PORTS } from './clients/http-connection.ts';
 
 export interface FleetPlan {
   config: RunConfig;
@@ -32,8 +33,10 @@ export interface FleetPlan {
 /** Local ports the clients of one source address are given, one each (ClientOptions.localPort): below them, the ports servers listen on. */
 const LOCAL_PORT_FIRST = 10_000;
 const LOCAL_PORT_LAST = 60_999;
-/** Transports whose clients keep one connection, which the chosen local port can serve. */
-const ONE_CONNECTION = new Set(['websocket', 'tcp']);
+/** Local ports each client is given: one connection (WebSocket, TCP) or HTTP_LOCAL_PORTS (a poll or a stream, and a send). */
+function localPortsPerClient(transport: string): number {
+  return transport === 'websocket' || transport === 'tcp' ? 1 : HTTP_LOCAL_PORTS;
+}
 
 /** Connections opened at once while a run's clients connect, over all its driver processes (each shard its share). */
 const CONNECT_CONCURRENCY = 256;
@@ -54,10 +57,10 @@ export function clientOptionsFor(plan: FleetPlan, index: number): ClientOptions 
   const ports = plan.ports ?? [];
   const port = ports.length > 1 ? ports[((plan.firstClient ?? 0) + index) % ports.length] : undefined;
   const ofAddress = Math.floor(numbered / Math.max(1, plan.localAddresses.length));
-  const localPort =
-    localAddress !== undefined && ONE_CONNECTION.has(plan.config.transport) && LOCAL_PORT_FIRST + ofAddress <= LOCAL_PORT_LAST
-      ? LOCAL_PORT_FIRST + ofAddress
-      : undefined;
+  const perClient = localPortsPerClient(plan.config.transport);
+  const firstPort = LOCAL_PORT_FIRST + ofAddress * perClient;
+  // autocannon opens its own sockets: no port is chosen for them
+  const localPort = localAddress !== undefined && plan.config.engine === 'wirecost' && firstPort + perClient - 1 <= LOCAL_PORT_LAST ? firstPort : undefined;
   return {
     ...plan.client,
     ...(port === undefined ? {} : { port }),

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServerStats, TransportName } from '../servers/contract.ts';
+import type { HttpVersion, ServerStats, TlsVersion, TransportName } from '../servers/contract.ts';
 
 const MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
 
@@ -17,15 +17,38 @@ export interface ReadyLine {
   /** A server of several processes: each worker's port (all the same for websocket and tcp) and pid. */
   ports?: number[];
   workers?: number[];
+  /** Whether the server speaks TLS (https, wss, TLS over TCP). */
+  tls: boolean;
+  /** The HTTP it serves; null for tcp, which speaks no HTTP. */
+  http: HttpVersion | null;
+}
+
+/** The server's certificate and key files (PEM), and the TLS version it is to speak (its default: 1.3). */
+export interface ServerTlsFiles {
+  certPath: string;
+  keyPath: string;
+  version?: TlsVersion;
 }
 
 export interface StartOptions {
   /** Extra command-line options for servers/main.ts, e.g. ['--long-poll-timeout-ms', '500']. */
   args?: string[];
+  /** TLS on the server's transport (--tls-cert, --tls-key, --tls-version); undefined: plaintext. */
+  tls?: ServerTlsFiles;
+  /** --http: '2' for short-poll, long-poll and sse only (the server refuses it for the others). */
+  http?: HttpVersion;
   host?: string;
   /** Command prefix for CPU pinning, e.g. ['taskset', '-c', '1'] (the whole node process is pinned). */
   pinCommand?: string[];
   readyTimeoutMs?: number;
+}
+
+/** servers/main.ts's options for `options`: TLS and HTTP version first, then the extra ones. */
+export function serverArgs(options: StartOptions): string[] {
+  const tls = options.tls === undefined ? [] : ['--tls-cert', options.tls.certPath, '--tls-key', options.tls.keyPath];
+  const version = options.tls?.version === undefined ? [] : ['--tls-version', options.tls.version];
+  const http = options.http === undefined ? [] : ['--http', options.http];
+  return [...tls, ...version, ...http, ...(options.args ?? [])];
 }
 
 export class ServerProcess {
@@ -48,9 +71,19 @@ export class ServerProcess {
     return this.ready.ports ?? [this.ready.port];
   }
 
+  /** Whether the server speaks TLS, as its ready line says. */
+  get tls(): boolean {
+    return this.ready.tls;
+  }
+
+  /** The HTTP the server serves (null: tcp), as its ready line says. */
+  get http(): HttpVersion | null {
+    return this.ready.http;
+  }
+
   static async start(transport: TransportName, options: StartOptions = {}): Promise<ServerProcess> {
     const host = options.host ?? '127.0.0.1';
-    const args = ['--transport', transport, '--port', '0', '--host', host, ...(options.args ?? [])];
+    const args = ['--transport', transport, '--port', '0', '--host', host, ...serverArgs(options)];
     const pin = options.pinCommand ?? [];
     const child = fork(MAIN, args, {
       execPath: pin.length > 0 ? pin[0] : process.execPath,

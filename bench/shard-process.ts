@@ -26,9 +26,9 @@ const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 /** What a shard process and its launcher say to each other over IPC. */
 export type ShardMessage = { type: 'shard-connected' } | { type: 'shard-start'; startAtMs: number };
 
-/** How long a shard may take to start and connect its clients: a minute, and a millisecond more per client. */
+/** How long a shard may take to start and connect its clients: two minutes, and 5 ms more per client of the run (they connect at once, sharing the machine). */
 function connectTimeoutMs(clients: number): number {
-  return 60_000 + clients;
+  return 120_000 + 5 * clients;
 }
 
 class ShardProcess {

@@ -441,4 +441,24 @@ export interface ServerOptions {
   perMessageDeflate: boolean;
   /** Browser origins allowed beyond the loopback ones; `*` allows any (see origin.ts). None given: loopback only. */
   allowOrigins?: readonly string[];
+  /** TLS on every transport (https, wss, TLS over TCP); undefined: plaintext. */
+  tls?: ServerTls;
+  /** short-poll, long-poll, sse: the HTTP version served (HTTP/2 over TLS, or h2c without); default '1.1'. */
+  httpVersion?: HttpVersion;
+}
+
+export const HTTP_VERSIONS = ['1.1', '2'] as const;
+export type HttpVersion = (typeof HTTP_VERSIONS)[number];
+
+/** The transports that may serve HTTP/2: the websocket server upgrades HTTP/1.1, tcp speaks no HTTP. */
+export const HTTP2_TRANSPORTS: readonly TransportName[] = ['short-poll', 'long-poll', 'sse'];
+
+export const TLS_VERSIONS = ['1.3', '1.2'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** A server's certificate and key (PEM text) and the one TLS version it speaks (min and max alike). */
+export interface ServerTls {
+  certPem: string;
+  keyPem: string;
+  version: TlsVersion;
 }

@@ -1,5 +1,6 @@
-/** Reading request bodies within a limit, and writing the HTTP transports' responses. */
-import type http from 'node:http';
+/** Reading request bodies within a limit, and writing the HTTP transports' responses, over HTTP/1.1 and HTTP/2 alike. */
+import http from 'node:http';
+import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { ContractError, type ErrorCause, type ServerLimits } from './contract.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -16,19 +17,23 @@ export const STATUS_BY_CODE: Record<ContractError['code'], number> = {
   'too-many-clients': 503,
 };
 
+/** A request as the handlers see it: HTTP/1.1's, or HTTP/2's through Node's compatibility API (the same fields and events). */
+export type ServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type ServerResponse = http.ServerResponse | http2.Http2ServerResponse;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The client went away in the middle of its request: nothing to answer, counted as a socket error. */
 export class ClientGoneError extends Error {}
 
 /** The request's URL; a target that is no URL path (`//[`, say) is ContractError('bad-request'). */
-export function requestUrl(req: http.IncomingMessage): URL {
+export function requestUrl(req: ServerRequest): URL {
   if (!URL.canParse(req.url ?? '/', BASE_URL)) throw new ContractError('bad-request', 'the request target is not a valid path');
   return new URL(req.url ?? '/', BASE_URL);
 }
 
 /** The request's path, or undefined when its target is no URL path. */
-export function requestPath(req: http.IncomingMessage): string | undefined {
+export function requestPath(req: ServerRequest): string | undefined {
   return URL.canParse(req.url ?? '/', BASE_URL) ? new URL(req.url ?? '/', BASE_URL).pathname : undefined;
 }
 
@@ -37,11 +42,12 @@ const BASE_URL = 'http://localhost';
 
 /**
  * Reads a whole request body as UTF-8 text of at most `maxBytes` bytes. Over the limit:
- * ContractError('too-large'), declared (Content-Length) or counted (chunked); the rest of the
- * body is discarded, not kept, and the answer closes the connection. Bytes that are not UTF-8:
- * ContractError('bad-request'). The request is never destroyed here, so the client gets its 413.
+ * ContractError('too-large'), declared (Content-Length) or counted (chunked, or HTTP/2 DATA
+ * frames); the rest of the body is discarded, not kept, and the answer ends the exchange (see
+ * sendError). Bytes that are not UTF-8: ContractError('bad-request'). The request is never
+ * destroyed here, so the client gets its 413.
  */
-export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+export function readBody(req: ServerRequest, maxBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
     return Promise.reject(new ContractError('too-large', `the body is ${declared} bytes; at most ${maxBytes} are allowed`));
@@ -138,22 +144,27 @@ export function httpServerOptions(limits: ServerLimits): http.ServerOptions {
   };
 }
 
-export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-export function sendEmpty(res: http.ServerResponse, status: number): void {
+export function sendEmpty(res: ServerResponse, status: number): void {
   res.writeHead(status, { 'Content-Length': 0 });
   res.end();
 }
 
-export function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (status === 413) res.setHeader('Connection', 'close');
+  // a 413 ends the exchange, whatever of the body is still coming: HTTP/1.1 closes the connection
+  const http1 = res instanceof http.ServerResponse;
+  if (status === 413 && http1) res.setHeader('Connection', 'close');
   sendJson(res, status, { error: message, code });
+  // HTTP/2 has no Connection header: the stream is reset with NO_ERROR once the answer is out
+  // (Node sends it after the last DATA frame), as RFC 9113 8.1 lets a server that answered in full
+  if (status === 413 && !http1) res.stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }

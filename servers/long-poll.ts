@@ -4,7 +4,7 @@
  * again. A client that goes away while its poll is held loses nothing: messages are only
  * removed when a later poll acknowledges them with `after`.
  */
-import type http from 'node:http';
+import type { ServerResponse } from './http-responses.ts';
 import { ROUTES, type ServerOptions } from './contract.ts';
 import { MailboxHttpServer, type DeliveryContext, type DeliveryRoute } from './mailbox-http-server.ts';
 import { answerPoll, parseAfter } from './poll-response.ts';
@@ -18,7 +18,7 @@ export function createLongPollServer(options: ServerOptions): MailboxHttpServer 
   /** The poll each client has open: a newer poll from the same client answers the older one. */
   const heldByClient = new Map<string, HeldPoll>();
 
-  function hold(context: DeliveryContext, res: http.ServerResponse, after: number): void {
+  function hold(context: DeliveryContext, res: ServerResponse, after: number): void {
     let done = false;
     const finish = (): void => {
       if (done) return;

@@ -4,9 +4,9 @@
  * It registers clients, accepts their messages (echo) and push requests, broadcasts, serves
  * the counters, and answers every bad request with a clear JSON error. Each client has a
  * bounded Mailbox; how the mailbox reaches the client is the one thing a transport adds, as
- * its DeliveryRoute (GET /messages for the polls, GET /events for SSE).
+ * its DeliveryRoute (GET /messages for the polls, GET /events for SSE). It serves HTTP/1.1 or
+ * HTTP/2, in plaintext or over TLS (see http-listener.ts), with the same handlers.
  */
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
   ContractError,
@@ -27,17 +27,17 @@ import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
 import {
   ClientGoneError,
-  answerClientError,
-  httpServerOptions,
   readBody,
   requestUrl,
   sendError,
   sendJson,
   sendEmpty,
   STATUS_BY_CODE,
+  type ServerRequest,
+  type ServerResponse,
 } from './http-responses.ts';
 import { OriginPolicy, addCorsHeaders, answerPreflight, requestOrigin } from './origin.ts';
-import { listenOn } from './listen.ts';
+import { createHttpListener, type HttpListener } from './http-listener.ts';
 
 export interface HttpClient extends PushTarget {
   readonly id: string;
@@ -48,8 +48,8 @@ export interface HttpClient extends PushTarget {
 }
 
 export interface DeliveryContext {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
+  req: ServerRequest;
+  res: ServerResponse;
   url: URL;
   client: HttpClient;
   metrics: ServerMetrics;
@@ -67,8 +67,11 @@ export interface DeliveryRoute {
   closeAll(): void;
 }
 
+/** How long a graceful stop waits for open exchanges before it closes their connections. */
+const CLOSE_GRACE_MS = 2_000;
+
 export class MailboxHttpServer implements TransportServer {
-  private readonly server: http.Server;
+  private readonly listener: HttpListener;
   private readonly metrics: ServerMetrics;
   private readonly clients = new Map<string, HttpClient>();
   private readonly limits: ServerLimits;
@@ -86,17 +89,14 @@ export class MailboxHttpServer implements TransportServer {
     this.metrics = new ServerMetrics(transport);
     this.broadcasts = new BroadcastSequence(this.metrics);
     this.origins = new OriginPolicy(options.allowOrigins);
-    this.server = http.createServer(httpServerOptions(this.limits), (req, res) => {
+    const settings = { limits: this.limits, metrics: this.metrics, ...(options.tls === undefined ? {} : { tls: options.tls }) };
+    this.listener = createHttpListener(options.httpVersion ?? '1.1', settings, (req, res) => {
       this.route(req, res).catch((error: unknown) => this.fail(res, error));
     });
-    this.server.maxConnections = this.limits.maxConnections;
-    this.server.on('drop', () => this.metrics.error('too-many-connections'));
-    this.server.on('connection', (socket) => this.metrics.trackSocket(socket));
-    this.server.on('clientError', (error, socket) => answerClientError(error, socket, this.metrics, this.limits));
   }
 
   async listen(port: number, host: string, exclusive = false): Promise<number> {
-    const bound = await listenOn(this.server, port, host, exclusive);
+    const bound = await this.listener.listen(port, host, exclusive);
     const sweepEveryMs = Math.max(100, Math.min(this.limits.clientTtlMs / 4, 10_000));
     this.sweeper = setInterval(() => this.expireClients(), sweepEveryMs);
     this.sweeper.unref();
@@ -123,11 +123,7 @@ export class MailboxHttpServer implements TransportServer {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     for (const client of this.clients.values()) stopPushEvents(client);
     this.delivery.closeAll();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const grace = setTimeout(() => this.server.closeAllConnections(), 2_000);
-    await closed;
-    clearTimeout(grace);
+    await this.listener.close(CLOSE_GRACE_MS);
   }
 
   /** Queues a message for a client; false (and counted) when the mailbox refused it. */
@@ -144,7 +140,7 @@ export class MailboxHttpServer implements TransportServer {
     }
   }
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async route(req: ServerRequest, res: ServerResponse): Promise<void> {
     this.metrics.counters.requests += 1;
     if (!this.origins.allows(requestOrigin(req))) {
       throw new ContractError('origin-not-allowed', `origin ${requestOrigin(req)} is not allowed: start the server with --allow-origin to allow it`);
@@ -180,7 +176,7 @@ export class MailboxHttpServer implements TransportServer {
     }
   }
 
-  private methodNotAllowed(res: http.ServerResponse, allow: string): ContractError {
+  private methodNotAllowed(res: ServerResponse, allow: string): ContractError {
     res.setHeader('Allow', allow);
     return new ContractError('method-not-allowed', `method not allowed here; allowed: ${allow}`);
   }
@@ -196,7 +192,7 @@ export class MailboxHttpServer implements TransportServer {
     return client;
   }
 
-  private async register(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async register(req: ServerRequest, res: ServerResponse): Promise<void> {
     await readBody(req, this.limits.maxMessageBytes);
     if (this.clients.size >= this.limits.maxClients) {
       throw new ContractError('too-many-clients', `the server holds its maximum of ${this.limits.maxClients} clients`);
@@ -213,12 +209,12 @@ export class MailboxHttpServer implements TransportServer {
     sendJson(res, 201, { clientId: id });
   }
 
-  private unregister(res: http.ServerResponse, client: HttpClient): void {
+  private unregister(res: ServerResponse, client: HttpClient): void {
     this.forget(client);
     sendEmpty(res, 204);
   }
 
-  private async receive(req: http.IncomingMessage, res: http.ServerResponse, client: HttpClient): Promise<void> {
+  private async receive(req: ServerRequest, res: ServerResponse, client: HttpClient): Promise<void> {
     const message = await readBody(req, this.limits.maxMessageBytes);
     this.metrics.counters.messagesIn += 1;
     const text = echoReply(message);
@@ -226,18 +222,18 @@ export class MailboxHttpServer implements TransportServer {
     sendEmpty(res, 202);
   }
 
-  private async push(req: http.IncomingMessage, res: http.ServerResponse, client: HttpClient): Promise<void> {
+  private async push(req: ServerRequest, res: ServerResponse, client: HttpClient): Promise<void> {
     const request = parsePushRequest(parseJsonObject(await readBody(req, this.limits.maxMessageBytes)), this.limits);
     startPushEvents(client, request, this.metrics, this.limits.maxPushStreams, (text) => this.enqueue(client, text));
     sendEmpty(res, 202);
   }
 
-  private async broadcastRoute(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async broadcastRoute(req: ServerRequest, res: ServerResponse): Promise<void> {
     const request = parseBroadcastRequest(parseJsonObject(await readBody(req, this.limits.maxMessageBytes)), this.limits);
     sendJson(res, 202, { clients: this.broadcast(request) });
   }
 
-  private deliver(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+  private deliver(req: ServerRequest, res: ServerResponse, url: URL): void {
     const client = this.client(url);
     client.openDeliveries += 1;
     res.once('close', () => {
@@ -263,7 +259,7 @@ export class MailboxHttpServer implements TransportServer {
     }
   }
 
-  private fail(res: http.ServerResponse, error: unknown): void {
+  private fail(res: ServerResponse, error: unknown): void {
     if (error instanceof ClientGoneError) {
       this.metrics.error('socket');
       res.destroy();

@@ -2,9 +2,11 @@
  * Runs one transport server as its own process:
  *
  *   npm run server -- --transport <short-poll|long-poll|sse|websocket|tcp> [--port 0] [--host 127.0.0.1]
+ *                     [--tls-cert <file> --tls-key <file> [--tls-version 1.3|1.2]] [--http 1.1|2]
  *
  * prints one JSON line on stdout as soon as it listens,
- *   {"ready":true,"transport":"websocket","port":54321,"pid":123}
+ *   {"ready":true,"transport":"websocket","port":54321,"pid":123,"tls":false,"http":"1.1"}
+ * ("http" is null for tcp, which speaks no HTTP)
  * and stops gracefully on SIGTERM and SIGINT (exit code 0). With `--processes N` (N > 1) it is the
  * primary of N worker processes (servers/cluster.ts): the ready line then also lists every
  * worker's port and pid, {"ready":true,...,"port":P,"ports":[P,...],"workers":[pid,...]}. npm runs it as `exec node --import tsx
@@ -14,8 +16,23 @@
  * with {"type":"broadcast","clients":N}.
  */
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_LIMITS, TRANSPORTS, isTransportName, type ServerLimits, type TransportName, type TransportServer, type ServerOptions } from './contract.ts';
+import tls from 'node:tls';
+import {
+  DEFAULT_LIMITS,
+  HTTP2_TRANSPORTS,
+  HTTP_VERSIONS,
+  TLS_VERSIONS,
+  TRANSPORTS,
+  isTransportName,
+  type HttpVersion,
+  type ServerLimits,
+  type ServerTls,
+  type TransportName,
+  type TransportServer,
+  type ServerOptions,
+} from './contract.ts';
 import { createShortPollServer } from './short-poll.ts';
 import { createLongPollServer } from './long-poll.ts';
 import { createSseServer } from './sse.ts';
@@ -70,7 +87,8 @@ function usage(): string {
     'Usage: npm run server -- --transport <name> [options]',
     '',
     'Runs one wirecost transport server. Prints one JSON line when it listens:',
-    '  {"ready":true,"transport":"websocket","port":54321,"pid":123}',
+    '  {"ready":true,"transport":"websocket","port":54321,"pid":123,"tls":false,"http":"1.1"}',
+    '  ("http" is null for tcp, which speaks no HTTP)',
     'and stops gracefully on SIGTERM or SIGINT (exit code 0); a second one, a second or more later, stops it at once.',
     '',
     'Options:',
@@ -85,6 +103,10 @@ function usage(): string {
     '  --per-message-deflate      websocket: negotiate permessage-deflate (default off)',
     '  --allow-origin <origin>    a browser origin allowed beyond loopback pages (http(s)://127.0.0.1, localhost, [::1], any',
     '                             port); repeatable or a comma list; * allows any. Others: 403 (default: loopback only)',
+    '  --tls-cert <file>          with --tls-key: TLS on every transport (https, wss, TLS over TCP); PEM files',
+    "  --tls-key <file>           the certificate's private key (PEM)",
+    '  --tls-version <v>          with TLS: 1.3 or 1.2, the only version served (default 1.3)',
+    `  --http <v>                 ${HTTP2_TRANSPORTS.join(', ')}: 1.1 or 2; 2 over TLS is h2 (ALPN), without TLS h2c (default 1.1)`,
     ...limits,
     '  --help                     this text',
   ].join('\n');
@@ -118,6 +140,50 @@ export interface MainOptions {
   options: ServerOptions;
 }
 
+/** Reads a PEM file an option names; what cannot be read is a usage error. */
+function readPemFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--${flag} ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** --tls-cert, --tls-key and --tls-version: undefined without TLS; the certificate and key are read and checked to match. */
+function parseTls(cert: string | undefined, key: string | undefined, version: string | undefined): ServerTls | undefined {
+  if (cert === undefined && key === undefined) {
+    if (version !== undefined) throw new UsageError('--tls-version needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together: give both');
+  const tlsVersion = version ?? '1.3';
+  if (!(TLS_VERSIONS as readonly string[]).includes(tlsVersion)) {
+    throw new UsageError(`--tls-version must be one of ${TLS_VERSIONS.join(', ')}, not "${tlsVersion}"`);
+  }
+  const settings: ServerTls = { certPem: readPemFile(cert, 'tls-cert'), keyPem: readPemFile(key, 'tls-key'), version: tlsVersion as ServerTls['version'] };
+  try {
+    tls.createSecureContext({ cert: settings.certPem, key: settings.keyPem });
+  } catch (error) {
+    throw new UsageError(
+      `--tls-cert ${cert} and --tls-key ${key} are no certificate and matching key: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return settings;
+}
+
+/** --http: 1.1 for every transport, 2 for the HTTP transports only. */
+function parseHttpVersion(raw: string, transport: TransportName): HttpVersion {
+  if (!(HTTP_VERSIONS as readonly string[]).includes(raw)) throw new UsageError(`--http must be one of ${HTTP_VERSIONS.join(', ')}, not "${raw}"`);
+  if (raw === '2' && !HTTP2_TRANSPORTS.includes(transport)) {
+    throw new UsageError(
+      transport === 'websocket'
+        ? '--http 2 is for short-poll, long-poll and sse: the websocket server upgrades HTTP/1.1 connections (WebSockets over HTTP/2 are not served)'
+        : '--http 2 is for short-poll, long-poll and sse: tcp speaks no HTTP',
+    );
+  }
+  return raw as HttpVersion;
+}
+
 export function parseMainArgs(args: string[]): MainOptions | 'help' {
   const limitFlags = Object.fromEntries(Object.values(LIMIT_OPTIONS).map((option) => [option.flag, { type: 'string' as const }]));
   const parsed = parseCommandLine({
@@ -132,6 +198,10 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
       'cluster-scheduling': { type: 'string', default: 'rr' },
       'per-message-deflate': { type: 'boolean', default: false },
       'allow-origin': { type: 'string', multiple: true, default: [] },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-version': { type: 'string' },
+      http: { type: 'string', default: '1.1' },
       help: { type: 'boolean', default: false },
       ...limitFlags,
     },
@@ -155,14 +225,26 @@ export function parseMainArgs(args: string[]): MainOptions | 'help' {
     if (typeof raw === 'string') limits[key as keyof ServerLimits] = parseInteger(raw, option.flag, key === 'sseHeartbeatMs' ? 0 : 1);
   }
   const allowOrigins = parseAllowOrigins(parsed.values['allow-origin']);
-  return {
-    transport,
+  const httpVersion = parseHttpVersion(String(values.http), transport);
+  const tlsSettings = parseTls(parsed.values['tls-cert'], parsed.values['tls-key'], parsed.values['tls-version']);
+  const options: ServerOptions = { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins, httpVersion };
+  if (tlsSettings !== undefined) options.tls = tlsSettings;
+  return { transport, port, host: String(values.host), processes, scheduling, options };
+}
+
+/** The ready line's fields beyond the port: whether the server speaks TLS, and which HTTP (null: tcp, no HTTP at all); a primary's adds its workers' ports and pids. */
+export function readyLine(parsed: MainOptions, port: number, pid: number, workers?: { ports: number[]; pids: number[] }): string {
+  const http = parsed.transport === 'tcp' ? null : (parsed.options.httpVersion ?? '1.1');
+  return JSON.stringify({
+    ready: true,
+    transport: parsed.transport,
     port,
-    host: String(values.host),
-    processes,
-    scheduling,
-    options: { limits, perMessageDeflate: values['per-message-deflate'] === true, allowOrigins },
-  };
+    ...(workers === undefined ? {} : { ports: workers.ports }),
+    pid,
+    ...(workers === undefined ? {} : { workers: workers.pids }),
+    tls: parsed.options.tls !== undefined,
+    http,
+  });
 }
 
 /** A signal repeated within this long of the first is the same stop request; later, it stops the server at once. */
@@ -215,7 +297,7 @@ async function main(): Promise<void> {
   }
   // a worker tells its primary, which prints the one ready line for all
   if (index !== undefined) process.send?.({ type: 'worker-ready', port, pid: process.pid } satisfies WorkerReady);
-  else process.stdout.write(`${JSON.stringify({ ready: true, transport: parsed.transport, port, pid: process.pid })}\n`);
+  else process.stdout.write(`${readyLine(parsed, port, process.pid)}\n`);
 }
 
 /** The primary of --processes N: forks the workers, speaks for them, stops them on a signal. */
@@ -248,8 +330,7 @@ async function primary(parsed: MainOptions): Promise<void> {
     });
     process.on('disconnect', stop);
   }
-  const line = { ready: true, transport: parsed.transport, port: ready.ports[0], ports: ready.ports, pid: process.pid, workers: ready.pids };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  process.stdout.write(`${readyLine(parsed, ready.ports[0]!, process.pid, ready)}\n`);
 }
 
 await main();

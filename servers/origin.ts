@@ -7,7 +7,7 @@
  * --allow-origin; `*` allows every origin. A refused WebSocket upgrade gets 403; a refused HTTP
  * request 403 `{"code":"origin-not-allowed"}`; both are counted.
  */
-import type http from 'node:http';
+import type { ServerRequest, ServerResponse } from './http-responses.ts';
 
 /** The value of --allow-origin that allows every origin. */
 export const ANY_ORIGIN = '*';
@@ -59,7 +59,7 @@ function isLoopbackOrigin(origin: string): boolean {
 }
 
 /** The request's Origin header, or undefined when it has none. */
-export function requestOrigin(req: http.IncomingMessage): string | undefined {
+export function requestOrigin(req: ServerRequest): string | undefined {
   return req.headers.origin;
 }
 
@@ -67,7 +67,7 @@ export function requestOrigin(req: http.IncomingMessage): string | undefined {
  * Adds CORS headers for a request from an allowed origin: Access-Control-Allow-Origin names that
  * origin (never `*`, so a cache keyed on Vary: Origin stays right). No Origin: nothing to add.
  */
-export function addCorsHeaders(req: http.IncomingMessage, res: http.ServerResponse): void {
+export function addCorsHeaders(req: ServerRequest, res: ServerResponse): void {
   const origin = requestOrigin(req);
   if (origin === undefined) return;
   res.setHeader('Access-Control-Allow-Origin', origin);
@@ -75,7 +75,7 @@ export function addCorsHeaders(req: http.IncomingMessage, res: http.ServerRespon
 }
 
 /** Answers a CORS preflight (OPTIONS) from an allowed origin, or a plain OPTIONS, with 204. */
-export function answerPreflight(req: http.IncomingMessage, res: http.ServerResponse): void {
+export function answerPreflight(req: ServerRequest, res: ServerResponse): void {
   addCorsHeaders(req, res);
   res.writeHead(204, { ...CORS_PREFLIGHT_HEADERS, Allow: CORS_PREFLIGHT_HEADERS['Access-Control-Allow-Methods'], 'Content-Length': 0 });
   res.end();

@@ -1,5 +1,5 @@
 /** The body of a poll answer, shared by short-poll and long-poll. */
-import type http from 'node:http';
+import type { ServerResponse } from './http-responses.ts';
 import { ContractError, type MailboxMessage, type PollResponse } from './contract.ts';
 import type { DeliveryContext } from './mailbox-http-server.ts';
 import { sendJson } from './http-responses.ts';
@@ -13,7 +13,7 @@ export function parseAfter(url: URL): number {
 }
 
 /** Answers a poll with every message after `after` (an empty list when there is none). */
-export function answerPoll(context: DeliveryContext, res: http.ServerResponse, after: number): void {
+export function answerPoll(context: DeliveryContext, res: ServerResponse, after: number): void {
   const messages: MailboxMessage[] = context.client.mailbox.pendingAfter(after);
   const last = messages.at(-1);
   if (last !== undefined) context.client.mailbox.markDelivered(last.id);

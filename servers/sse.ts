@@ -3,9 +3,12 @@
  * event with an `id:` line (its mailbox id) and one `data:` line per line of the message.
  * A client that reconnects with `Last-Event-ID: N` (or `?lastEventId=N`) gets every message
  * after N again: the stream resumes where the client lost it. Upstream messages arrive by POST.
- * A comment line (`:`) goes out after limits.sseHeartbeatMs without an event.
+ * A comment line (`:`) goes out after limits.sseHeartbeatMs without an event. Over HTTP/2 the
+ * stream is one HTTP/2 stream of the connection, the events its DATA frames.
  */
-import type http from 'node:http';
+import http from 'node:http';
+import type { Writable } from 'node:stream';
+import type { ServerResponse } from './http-responses.ts';
 import { ContractError, ROUTES, type MailboxMessage, type ServerOptions } from './contract.ts';
 import { MailboxHttpServer, type DeliveryContext, type DeliveryRoute } from './mailbox-http-server.ts';
 
@@ -33,7 +36,7 @@ export function createSseServer(options: ServerOptions): MailboxHttpServer {
   const streams = new Set<OpenStream>();
   const streamByClient = new Map<string, OpenStream>();
 
-  function open(context: DeliveryContext, res: http.ServerResponse, resumeAfter: number): void {
+  function open(context: DeliveryContext, res: ServerResponse, resumeAfter: number): void {
     const { client, metrics, limits } = context;
     context.acknowledge(resumeAfter);
     let writtenUpTo = resumeAfter;
@@ -51,7 +54,7 @@ export function createSseServer(options: ServerOptions): MailboxHttpServer {
         res.destroy();
         return false;
       }
-      if (!res.write(text)) metrics.counters.writesBackpressured += 1;
+      if (!(res as Writable).write(text)) metrics.counters.writesBackpressured += 1;
       return true;
     };
     const armHeartbeat = (): void => {
@@ -72,7 +75,8 @@ export function createSseServer(options: ServerOptions): MailboxHttpServer {
     };
 
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-    res.flushHeaders();
+    // HTTP/1.1 holds the head back for a body to go with it; HTTP/2's writeHead sends its HEADERS frame at once
+    if (res instanceof http.ServerResponse) res.flushHeaders();
     const unsubscribe = client.mailbox.subscribe(flush);
     const stream: OpenStream = {
       end() {

@@ -5,9 +5,11 @@
  * frame `{"code","error"}`; the frame is skipped and the connection goes on. A frame that does
  * not arrive whole within limits.frameTimeoutMs of its first byte gets an error frame
  * `{"code":"timeout"}` and the connection is closed; an idle connection (no frame begun) stays.
- * The decoder holds at most one frame of limits.maxMessageBytes.
+ * The decoder holds at most one frame of limits.maxMessageBytes. With options.tls the same frames
+ * go over TLS (no ALPN): the counters count the TCP sockets, so bytes are the ciphertext.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   ContractError,
   echoReply,
@@ -22,7 +24,8 @@ import {
 import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from './tcp-framing.ts';
-import { listenOn } from './listen.ts';
+import { countConnections, listenOn } from './listen.ts';
+import { countTlsClientErrors, tlsServerOptions } from './tls.ts';
 
 interface Connection extends PushTarget {
   socket: net.Socket;
@@ -32,7 +35,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class TcpTransportServer implements TransportServer {
   readonly transport = 'tcp' as const;
-  private readonly server: net.Server;
+  private readonly server: net.Server | tls.Server;
   private readonly metrics = new ServerMetrics('tcp');
   private readonly connections = new Set<Connection>();
   private readonly limits: ServerLimits;
@@ -40,9 +43,15 @@ export class TcpTransportServer implements TransportServer {
 
   constructor(options: ServerOptions) {
     this.limits = options.limits;
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server.maxConnections = this.limits.maxConnections;
-    this.server.on('drop', () => this.metrics.error('too-many-connections'));
+    const accept = (socket: net.Socket): void => this.accept(socket);
+    if (options.tls === undefined) {
+      this.server = net.createServer({ noDelay: true }, accept);
+    } else {
+      const secure = tls.createServer({ noDelay: true, ...tlsServerOptions(options.tls) }, accept);
+      countTlsClientErrors(secure, this.metrics);
+      this.server = secure;
+    }
+    countConnections(this.server, this.metrics, this.limits.maxConnections);
   }
 
   async listen(port: number, host: string, exclusive = false): Promise<number> {
@@ -73,8 +82,8 @@ export class TcpTransportServer implements TransportServer {
     clearTimeout(grace);
   }
 
+  /** A connection ready for frames: the TCP socket, or the TLS socket once its handshake is done. */
   private accept(socket: net.Socket): void {
-    this.metrics.trackSocket(socket);
     if (this.connections.size >= this.limits.maxClients) {
       this.metrics.error('too-many-clients');
       closeWithFrame(socket, errorFrame('too-many-clients', `the server holds its maximum of ${this.limits.maxClients} connections`));

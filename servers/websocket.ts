@@ -6,9 +6,10 @@
  * frame, reserved bits set, a control frame over 125 bytes or a fragmented one; 1007 for invalid
  * UTF-8; 1009 for a message over limits.maxMessageBytes or a 64-bit length beyond 2^53 - 1.
  * Each is counted, and the server goes on serving the others. An upgrade from a browser origin
- * that is not allowed (see origin.ts) gets 403.
+ * that is not allowed (see origin.ts) gets 403. With options.tls the HTTP server is https, and the
+ * WebSockets wss: the upgrade is always HTTP/1.1's (RFC 8441, WebSockets over HTTP/2, is not served).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import {
@@ -25,13 +26,16 @@ import {
 } from './contract.ts';
 import { ServerMetrics } from './metrics.ts';
 import { BroadcastSequence, startPushEvents, stopPushEvents, type PushTarget } from './push-stream.ts';
-import { answerClientError, httpServerOptions, requestPath, sendError, writeAndClose, sendJson, STATUS_BY_CODE } from './http-responses.ts';
+import { requestPath, sendError, writeAndClose, sendJson, STATUS_BY_CODE, type ServerRequest, type ServerResponse } from './http-responses.ts';
 import { OriginPolicy, addCorsHeaders, answerPreflight, requestOrigin } from './origin.ts';
-import { listenOn } from './listen.ts';
+import { Http1Listener } from './http-listener.ts';
 
 interface Connection extends PushTarget {
   socket: WebSocket;
 }
+
+/** How long a graceful stop waits for the clients' closing handshakes before it ends their connections. */
+const CLOSE_GRACE_MS = 2_000;
 
 /** Close code for a control request that is not valid (RFC 6455: 1008 policy violation). */
 const CLOSE_BAD_CONTROL = 1008;
@@ -46,7 +50,7 @@ function refuseUpgrade(socket: Duplex, status: 403 | 404 | 503, reason: string):
 
 export class WebSocketTransportServer implements TransportServer {
   readonly transport = 'websocket' as const;
-  private readonly server: http.Server;
+  private readonly listener: Http1Listener;
   private readonly wss: WebSocketServer;
   private readonly metrics = new ServerMetrics('websocket');
   private readonly connections = new Set<Connection>();
@@ -63,16 +67,13 @@ export class WebSocketTransportServer implements TransportServer {
       perMessageDeflate: options.perMessageDeflate,
       clientTracking: false,
     });
-    this.server = http.createServer(httpServerOptions(this.limits), (req, res) => this.http(req, res));
-    this.server.maxConnections = this.limits.maxConnections;
-    this.server.on('drop', () => this.metrics.error('too-many-connections'));
-    this.server.on('connection', (socket) => this.metrics.trackSocket(socket));
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.server.on('clientError', (error, socket) => answerClientError(error, socket, this.metrics, this.limits));
+    const settings = { limits: this.limits, metrics: this.metrics, ...(options.tls === undefined ? {} : { tls: options.tls }) };
+    this.listener = new Http1Listener(settings, (req, res) => this.http(req, res));
+    this.listener.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 
   async listen(port: number, host: string, exclusive = false): Promise<number> {
-    return listenOn(this.server, port, host, exclusive);
+    return this.listener.listen(port, host, exclusive);
   }
 
   stats(): ServerStats {
@@ -91,13 +92,11 @@ export class WebSocketTransportServer implements TransportServer {
       stopPushEvents(connection);
       connection.socket.close(1001, 'server shutting down');
     }
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    // the upgraded sockets are the WebSockets' own, not the listener's: past the grace, they end here
     const grace = setTimeout(() => {
       for (const connection of this.connections) connection.socket.terminate();
-      this.server.closeAllConnections();
-    }, 2_000);
-    await closed;
+    }, CLOSE_GRACE_MS);
+    await this.listener.close(CLOSE_GRACE_MS);
     clearTimeout(grace);
   }
 
@@ -125,7 +124,7 @@ export class WebSocketTransportServer implements TransportServer {
     if (!accepted && socket.writableEnded) this.metrics.error('bad-request');
   }
 
-  private http(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private http(req: ServerRequest, res: ServerResponse): void {
     this.metrics.counters.requests += 1;
     const path = requestPath(req);
     const origin = requestOrigin(req);

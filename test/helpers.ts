@@ -3,11 +3,13 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createClient } from '../bench/clients/index.ts';
 import { messageText, type ClientOptions, type TransportClient } from '../bench/clients/transport-client.ts';
-import { ServerProcess } from '../bench/server-process.ts';
+import { ServerProcess, type StartOptions } from '../bench/server-process.ts';
 import type { TransportName } from '../servers/contract.ts';
+import { createNodeClient, type ContractClient } from './node-clients.ts';
 
-export async function withServer<T>(transport: TransportName, args: string[], run: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await ServerProcess.start(transport, { args });
+/** Runs `run` with a server started with these extra arguments (or these start options), and stops it after. */
+export async function withServer<T>(transport: TransportName, options: string[] | StartOptions, run: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await ServerProcess.start(transport, Array.isArray(options) ? { args: options } : options);
   try {
     return await run(server);
   } finally {
@@ -27,11 +29,23 @@ export async function connectedClient(transport: TransportName, server: ServerPr
   return recording;
 }
 
-export class RecordingClient {
+/**
+ * A connected client on node's own modules (test/node-clients.ts), for a server in any form: over
+ * TLS when `ca` (the server certificate's CA, PEM) is given, with the HTTP version the server's
+ * ready line names.
+ */
+export async function connectedNodeClient(transport: TransportName, server: ServerProcess, ca?: string): Promise<RecordingClient<ContractClient>> {
+  const client = createNodeClient(transport, { host: server.host, port: server.port, http: server.http ?? '1.1', ...(ca === undefined ? {} : { ca }) });
+  const recording = new RecordingClient(client);
+  await client.connect();
+  return recording;
+}
+
+export class RecordingClient<Client extends ContractClient = TransportClient> {
   readonly received: { text: string; receivedAtMs: number }[] = [];
   private waiters: { count: number; resolve: () => void }[] = [];
 
-  constructor(readonly client: TransportClient) {
+  constructor(readonly client: Client) {
     client.onMessage = (message, receivedAtMs) => {
       this.received.push({ text: messageText(message), receivedAtMs });
       this.waiters = this.waiters.filter((waiter) => {

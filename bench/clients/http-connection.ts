@@ -32,6 +32,9 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/** Connections of one HTTP client that get a local port chosen for them (ClientOptions.localPort, +1): a held poll or a stream, and a send. */
+export const HTTP_LOCAL_PORTS = 2;
+
 /** The name of the cookie the clients (and the real browser) send with --cookie-bytes. */
 export const COOKIE_NAME = 'session';
 
@@ -80,6 +83,8 @@ export class HttpConnection implements HttpSide {
     private readonly options: ClientOptions,
     private readonly wire: ClientWire,
     private readonly idle: () => void,
+    /** Its place among its session's connections (the first HTTP_LOCAL_PORTS have a local port of their own). */
+    private readonly index = 0,
   ) {}
 
   /** Whether a request is in flight. */
@@ -141,6 +146,17 @@ export class HttpConnection implements HttpSide {
     if (this.inFlight === undefined) this.idle();
   }
 
+  /** Whether this connection's chosen local port (ClientOptions.localPort + its index) was used: by its first socket only. */
+  private localPortUsed = false;
+
+  /** The local end of the next socket: the client's address, and for the first socket of one of its first HTTP_LOCAL_PORTS connections, its own port. */
+  private localEndpoint(): { localAddress?: string; localPort?: number } {
+    if (this.options.localAddress === undefined) return {};
+    const port = !this.localPortUsed && this.options.localPort !== undefined && this.index < HTTP_LOCAL_PORTS ? this.options.localPort + this.index : undefined;
+    this.localPortUsed = true;
+    return port === undefined ? { localAddress: this.options.localAddress } : { localAddress: this.options.localAddress, localPort: port };
+  }
+
   private readonly bodySink = {
     content: (bytes: Buffer): void => this.inFlight?.handler.onData?.(bytes),
   };
@@ -149,7 +165,7 @@ export class HttpConnection implements HttpSide {
     const socket = openTappedConnection(this.wire, 'http', {
       host: this.options.host,
       port: this.options.port,
-      ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+      ...this.localEndpoint(),
       noDelay: true,
     });
     const parser = new HttpMessageParser(NO_COUNTER, this);

@@ -64,7 +64,7 @@ export class HttpSession {
    * message goes out); more for a session that sets up many clients at once.
    */
   constructor(options: ClientOptions, wire: ClientWire, connections = 2) {
-    this.connections = Array.from({ length: connections }, () => new HttpConnection(options, wire, () => this.next()));
+    this.connections = Array.from({ length: connections }, (_, index) => new HttpConnection(options, wire, () => this.next(), index));
     this.hostHeader = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.cookie = cookieLine(options.cookieBytes);
   }
