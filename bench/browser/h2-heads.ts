@@ -51,9 +51,17 @@ export function clientRandom(up: Buffer): string | undefined {
   return up.subarray(at, at + RANDOM_BYTES).toString('hex');
 }
 
-/** The lines of a key log (every connection's secrets) that belong to the connection of this client random. */
+/**
+ * The lines of a key log (every connection's secrets) that belong to the connection of this client
+ * random, the client's secrets first (each side's in their order). Given to an accountant after
+ * the connection has ended, with every record waiting for its keys, they open the client's records
+ * before the server's: its requests are read before the responses to them, as they came (a
+ * response read first would not know what its stream was for). TLS 1.2's one line opens both.
+ */
 export function keyLogLines(keyLog: string, random: string): string[] {
-  return keyLog.split('\n').filter((line) => line.trim().split(/\s+/)[1]?.toLowerCase() === random);
+  const lines = keyLog.split('\n').filter((line) => line.trim().split(/\s+/)[1]?.toLowerCase() === random);
+  const server = (line: string): number => (line.trimStart().startsWith('SERVER_') ? 1 : 0);
+  return lines.sort((a, b) => server(a) - server(b));
 }
 
 /** Counts nothing: only the plaintext the record layer opens is wanted here (the accountant does the counting). */

@@ -1,7 +1,9 @@
 /**
  * What a real browser's polls cost over HTTPS and HTTP/2: Debian's chromium polls a short-poll
- * server that speaks HTTP/2 over TLS (h2, by ALPN), through a relay that keeps every byte of each
- * connection as it crossed (ciphertext), and the header blocks of each poll are counted exactly:
+ * server that speaks HTTP/2 over TLS (h2, by ALPN): the suite's own, started with the run's
+ * certificate (--tls-cert, --tls-key, --http 2), or one it is given. It polls through a relay that
+ * keeps every byte of each connection as it crossed (ciphertext), and the header blocks of each
+ * poll are counted exactly:
  *
  * - Chromium writes its TLS secrets to the file SSLKEYLOGFILE names (NSS key log format);
  * - the relay's accountant of each connection (wire.ts: protocol http2, tls) is given that
@@ -35,7 +37,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ROUTES } from '../../servers/contract.ts';
+import { ROUTES, type TlsVersion } from '../../servers/contract.ts';
+import { ServerProcess } from '../server-process.ts';
 import { COOKIE_NAME, cookieValue } from '../clients/http-connection.ts';
 import type { HeaderField } from '../wire/hpack.ts';
 import { HEAD_KIND, pathOf, purposeOf } from '../wire/http-exchange.ts';
@@ -57,18 +60,30 @@ const HOST = '127.0.0.1';
 export const TRUST_METHOD =
   "--ignore-certificate-errors-spki-list: Chromium trusts the run's certificate by its public key's SHA-256 (the handshake and the headers are those of a trusted certificate)";
 
-/** The certificate the server presents, as Chromium is to trust it (bench/tls-certificate.ts's TlsCertificate has it). */
+/**
+ * The certificate the server presents, as Chromium is to trust it: bench/tls-certificate.ts's
+ * TlsCertificate (createTlsCertificate) is one. Its files are needed only when the measurement
+ * starts the server itself.
+ */
 export interface TrustedCertificate {
   /** SHA-256 of its SubjectPublicKeyInfo (DER), base64. */
   spkiSha256Base64: string;
+  /** Its certificate and key files (PEM): the server's --tls-cert and --tls-key. */
+  certPath?: string;
+  keyPath?: string;
 }
 
 /** What the HTTP/2 measurement is given. */
 export interface BrowserHttp2Options {
-  /** A short-poll server speaking HTTP/2 over TLS (ALPN h2) on this address: the suite's own with --tls-cert, --tls-key and --http 2. */
-  server: { host: string; port: number };
-  /** Its certificate, which must name 127.0.0.1 (the browser reaches it through a relay on 127.0.0.1). */
+  /** The run's certificate; it must name 127.0.0.1 (the browser reaches the server through a relay on 127.0.0.1). */
   certificate: TrustedCertificate;
+  /**
+   * A short-poll server speaking HTTP/2 over TLS (ALPN h2) with that certificate on this address; absent: the suite's own
+   * short-poll server is started (--tls-cert, --tls-key, --tls-version, --http 2) for the measurement and stopped after.
+   */
+  server?: { host: string; port: number };
+  /** The TLS version of the server started here (default: the server's, 1.3). */
+  tlsVersion?: TlsVersion;
   /** Polls to make, at least MIN_HTTP2_POLLS (default HTTP2_POLLS). */
   polls?: number;
 }
@@ -175,9 +190,17 @@ const isPoll = (exchange: BrowserHttp2Exchange): boolean => exchange.method === 
 
 /**
  * The measurement, from what the relay kept and the browser's key log, once the browser has
- * closed; `pageConnections`: the connections opened before the relay ended them (the page's).
+ * closed; `pageConnections`: the connections opened before the relay ended them (the page's);
+ * `pollsFirst` (the default): the polls' connection must begin with a poll, the first poll then
+ * finding HPACK's tables empty.
  */
-export function http2Measurement(relay: ByteRelay, keyLog: string, polls: number, pageConnections: number): BrowserHttp2Measurement {
+export function http2Measurement(
+  relay: ByteRelay,
+  keyLog: string,
+  polls: number,
+  pageConnections: number,
+  { pollsFirst = true }: { pollsFirst?: boolean } = {},
+): BrowserHttp2Measurement {
   const read = relay.connections.flatMap((connection, index) => {
     const up = connection.capture.bytes('up');
     const down = connection.capture.bytes('down');
@@ -202,7 +225,7 @@ export function http2Measurement(relay: ByteRelay, keyLog: string, polls: number
   if (polling.length !== 1) throw new Error(`the polls went over ${polling.length} connections, not one`);
   const { index, heads, exchanges } = polling[0]!;
   if (index < pageConnections) throw new Error('the polls went over a connection the page had opened, not a new one');
-  if (!isPoll(exchanges[0]!)) throw new Error(`the polls' connection began with ${exchanges[0]!.method} ${exchanges[0]!.target}, not a poll`);
+  if (pollsFirst && !isPoll(exchanges[0]!)) throw new Error(`the polls' connection began with ${exchanges[0]!.method} ${exchanges[0]!.target}, not a poll`);
   const pollExchanges = exchanges.filter(isPoll);
   const answered = pollExchanges.filter((exchange) => exchange.status === 200 && exchange.responseHeaderBytes !== undefined);
   if (answered.length !== polls) throw new Error(`${answered.length} polls were answered 200 on the connection, not the ${polls} made`);
@@ -223,9 +246,10 @@ export function http2Measurement(relay: ByteRelay, keyLog: string, polls: number
 }
 
 /**
- * Polls `options.server` from Chromium over HTTP/2 and TLS and counts each poll's header blocks;
- * `launch` starts the browser with the flags and environment it is given; `cookieBytes` puts a
- * cookie of that many bytes (name=value) in its jar for 127.0.0.1, as --cookie-bytes does.
+ * Polls a short-poll server from Chromium over HTTP/2 and TLS and counts each poll's header
+ * blocks: `options.server`, or the suite's own started with the run's certificate; `launch`
+ * starts the browser with the flags and environment it is given; `cookieBytes` puts a cookie of
+ * that many bytes (name=value) in its jar for 127.0.0.1, as --cookie-bytes does.
  */
 export async function measureHttp2Polls(
   launch: (options?: ChromiumLaunch) => Promise<Browser>,
@@ -234,9 +258,37 @@ export async function measureHttp2Polls(
 ): Promise<BrowserHttp2Measurement> {
   const polls = options.polls ?? HTTP2_POLLS;
   if (!Number.isInteger(polls) || polls < MIN_HTTP2_POLLS) throw new Error(`the HTTP/2 measurement makes at least ${MIN_HTTP2_POLLS} polls, not ${polls}`);
+  const started = options.server === undefined ? await startServer(options) : undefined;
+  try {
+    return await measureThrough(launch, options, started ?? options.server!, polls, cookieBytes);
+  } finally {
+    await started?.stop();
+  }
+}
+
+/** The suite's own short-poll server over HTTP/2 and TLS, with the run's certificate. */
+function startServer(options: BrowserHttp2Options): Promise<ServerProcess> {
+  const { certPath, keyPath } = options.certificate;
+  if (certPath === undefined || keyPath === undefined) {
+    throw new Error('the HTTP/2 measurement starts its server with the certificate: it needs its files (certPath, keyPath), or a server to poll');
+  }
+  return ServerProcess.start('short-poll', {
+    host: HOST,
+    tls: { certPath, keyPath, ...(options.tlsVersion === undefined ? {} : { version: options.tlsVersion }) },
+    http: '2',
+  });
+}
+
+async function measureThrough(
+  launch: (options?: ChromiumLaunch) => Promise<Browser>,
+  options: BrowserHttp2Options,
+  server: { host: string; port: number },
+  polls: number,
+  cookieBytes: number,
+): Promise<BrowserHttp2Measurement> {
   const directory = await mkdtemp(path.join(tmpdir(), 'wirecost-keylog-'));
   const keyLogPath = path.join(directory, 'sslkeylog.txt');
-  const relay = await ByteRelay.start({ upstream: options.server, protocol: 'http2', tls: true, captureBytes: CAPTURE_BYTES }, HOST);
+  const relay = await ByteRelay.start({ upstream: { host: server.host, port: server.port }, protocol: 'http2', tls: true, captureBytes: CAPTURE_BYTES }, HOST);
   try {
     const browser = await launch({ args: [trustCertificateArg(options.certificate.spkiSha256Base64)], env: { SSLKEYLOGFILE: keyLogPath } });
     try {

@@ -72,8 +72,8 @@ export interface BrowserOptions {
   /** A cookie of this many bytes (name=value, as --cookie-bytes) in the browser's jar for the servers' host; 0 or absent: none. */
   cookieBytes?: number;
   /**
-   * Also poll over HTTPS and HTTP/2 (BrowserFigures.http2): a short-poll server speaking h2 over TLS, and its certificate
-   * for Chromium to trust (measure-http2.ts); absent: HTTP/1.1 only.
+   * Also poll over HTTPS and HTTP/2 (BrowserFigures.http2, measure-http2.ts): the run's certificate (createTlsCertificate's),
+   * for the suite's short-poll server to present (--http 2) and Chromium to trust; absent: HTTP/1.1 only.
    */
   http2?: BrowserHttp2Options;
 }
