@@ -417,6 +417,13 @@ export interface BrowserFigures {
   websocketFrameBytes: number;
   /** The cookie (name=value) its requests carried (--cookie-bytes), as captured; absent: none. */
   cookieBytes?: number;
+  /**
+   * Its polls over HTTPS and HTTP/2 (bench/browser/measure-http2.ts), when measured: the header
+   * block bytes (HEADERS and CONTINUATION fragments, after HPACK) of each poll's request and
+   * response, in order, the first on a connection of its own (HPACK's tables empty), and the TLS
+   * version ("1.2" or "1.3").
+   */
+  http2?: { requests: number[]; responses: number[]; tlsVersion: string };
 }
 
 export interface Results {

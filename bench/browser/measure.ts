@@ -3,18 +3,21 @@
  * servers, and the relays between them keep the bytes of each connection as they were. From
  * those bytes, not from the browser's own figures: one fetch poll and its response head, one
  * fetch that sends a message, one EventSource request and its response head, one WebSocket
- * upgrade and its 101, and the frames of one short text message up (masked) and down.
+ * upgrade and its 101, and the frames of one short text message up (masked) and down. Asked
+ * for (BrowserOptions.http2), it also polls a server over HTTPS and HTTP/2 and counts each
+ * poll's header blocks (measure-http2.ts).
  */
 import { findFrame, hex } from '../../scripts/report/websocket-frame.ts';
 import type { BrowserFigures } from '../result.ts';
 import { startEchoSite, type EchoSite } from '../../scripts/demo/site.ts';
 import { echoReply, utf8Bytes } from '../../servers/contract.ts';
 import type { Browser } from 'playwright-core';
-import { chromiumMissing, launchChromium } from './chromium.ts';
+import { chromiumMissing, launchChromium, type ChromiumLaunch } from './chromium.ts';
 import { echoInDemo } from './demo-driver.ts';
 import { capturedHeads, type CapturedHead } from './http-heads.ts';
 import { COOKIE_NAME, cookieValue } from '../clients/http-connection.ts';
 import type { ByteRelay } from './relay.ts';
+import { measureHttp2Polls, type BrowserHttp2Measurement, type BrowserHttp2Options } from './measure-http2.ts';
 
 /** One HTTP exchange as the browser made it: the request (head and body) and the response's head. */
 export interface BrowserExchange {
@@ -46,6 +49,8 @@ export interface BrowserMeasurement extends BrowserFigures {
   frameUp: BrowserFrame;
   /** Its echo, server to client. */
   frameDown: BrowserFrame;
+  /** Polls over HTTPS and HTTP/2 (measure-http2.ts), when asked for: BrowserFigures.http2 and the exchanges it comes from. */
+  http2?: BrowserHttp2Measurement;
 }
 
 /**
@@ -59,13 +64,18 @@ export type BrowserOutcome = BrowserMeasurement | { skipped: string } | { failed
 export interface BrowserDependencies {
   /** Why chromium cannot run here, or undefined when it can. */
   missing?: () => string | undefined;
-  launch?: () => Promise<Browser>;
+  launch?: (options?: ChromiumLaunch) => Promise<Browser>;
 }
 
 /** What the measurement is asked to do. */
 export interface BrowserOptions {
   /** A cookie of this many bytes (name=value, as --cookie-bytes) in the browser's jar for the servers' host; 0 or absent: none. */
   cookieBytes?: number;
+  /**
+   * Also poll over HTTPS and HTTP/2 (BrowserFigures.http2, measure-http2.ts): the run's certificate (createTlsCertificate's),
+   * for the suite's short-poll server to present (--http 2) and Chromium to trust; absent: HTTP/1.1 only.
+   */
+  http2?: BrowserHttp2Options;
 }
 
 /** Five bytes, as the textbook's "Hello": a frame of 2 + 4 (mask) + 5 bytes going up. */
@@ -157,7 +167,13 @@ export async function measureBrowser(
 ): Promise<BrowserOutcome> {
   const absent = missing();
   if (absent !== undefined) return { skipped: absent };
-  return measureWith(launch, options.cookieBytes ?? 0).catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
+  const cookieBytes = options.cookieBytes ?? 0;
+  const measured = async (): Promise<BrowserMeasurement> => {
+    const http1 = await measureWith(launch, cookieBytes);
+    // a browser of its own: its flags (the certificate it trusts) and its key log touch nothing of the HTTP/1.1 measurement
+    return options.http2 === undefined ? http1 : { ...http1, http2: await measureHttp2Polls(launch, options.http2, cookieBytes) };
+  };
+  return measured().catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }));
 }
 
 async function measureWith(launch: () => Promise<Browser>, cookieBytes: number): Promise<BrowserMeasurement> {

@@ -11,11 +11,17 @@
  * Which it is, is decided by a connection's first request line: a GET for one of those files
  * is answered here with `Connection: close` (so the browser never reuses that connection for
  * the server); any other connection is relayed, from its first byte to its last.
+ *
+ * A relay of TLS (the `tls` option) cannot read a request line: it serves no file and relays
+ * every connection from its first byte. Its accountants are told the bytes are TLS records; they
+ * count them at once (record headers, handshake) and split what the records carry once given the
+ * browser's key log lines (`accountant.keylog`), which may come after the connection has ended:
+ * the records wait for their keys.
  */
 import net from 'node:net';
 import { listenOn } from '../../servers/listen.ts';
 import { CapturingAccountant, WireCapture } from '../clients/transport-client.ts';
-import { emptyWireBytes, type WireBytes, type WireProtocol } from '../wire.ts';
+import { emptyWireBytes, type ConnectionAccountant, type WireBytes, type WireProtocol } from '../wire.ts';
 
 export interface LocalFile {
   contentType: string;
@@ -29,12 +35,18 @@ export interface RelayOptions {
   files?: ReadonlyMap<string, LocalFile>;
   /** Bytes of each direction kept per relayed connection. */
   captureBytes?: number;
+  /** The connections are TLS (to a TLS server): nothing is served, every connection relayed as it comes. */
+  tls?: boolean;
 }
 
-/** One relayed connection: its first request line and its first bytes each way. */
+/** One relayed connection: its first request line (empty over TLS) and its first bytes each way. */
 export interface RelayedConnection {
   firstLine: string;
   capture: WireCapture;
+  /** Its accountant: over TLS, give it the connection's key log lines (keylog) to split what its records carry. */
+  accountant: ConnectionAccountant;
+  /** The bytes of its request and response heads counted as headers, in order (the first HEADER_SERIES_LENGTH each way). */
+  headerSeries: { requests: number[]; responses: number[] };
 }
 
 /** A first request line longer than this is not one of ours: relay it. */
@@ -46,6 +58,8 @@ export class ByteRelay {
   readonly bytes: WireBytes = emptyWireBytes();
   readonly connections: RelayedConnection[] = [];
   private readonly sockets = new Set<net.Socket>();
+  /** When a relayed connection last carried a byte either way (performance.now()). */
+  private lastByteAt = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -79,15 +93,39 @@ export class ByteRelay {
     await closed;
   }
 
+  /**
+   * Ends every connection now, both sides, as a server ends an idle connection: the browser opens a
+   * new one for its next request. The relay keeps listening.
+   */
+  closeConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Resolves once no relayed connection has carried a byte for `quietMs`; fails after `timeoutMs`. */
+  async quiet(quietMs: number, timeoutMs: number): Promise<void> {
+    const started = performance.now();
+    for (;;) {
+      const now = performance.now();
+      const waited = now - this.lastByteAt;
+      if (waited >= quietMs) return;
+      if (now - started > timeoutMs) throw new Error(`the relayed connections did not fall quiet for ${quietMs} ms within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, quietMs - waited));
+    }
+  }
+
   private track(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   }
 
-  /** Reads up to the first line feed, then serves a file or relays. */
+  /** Reads up to the first line feed, then serves a file or relays; over TLS, relays at once. */
   private accept(client: net.Socket): void {
     this.track(client);
+    if (this.options.tls === true) {
+      this.relay(client, Buffer.alloc(0), '');
+      return;
+    }
     let peeked = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       peeked = Buffer.concat([peeked, chunk]);
@@ -114,15 +152,25 @@ export class ByteRelay {
 
   private relay(client: net.Socket, peeked: Buffer, firstLine: string): void {
     const capture = new WireCapture(this.options.captureBytes ?? DEFAULT_CAPTURE_BYTES);
-    this.connections.push({ firstLine, capture });
-    const accountant = new CapturingAccountant(this.options.protocol, this.bytes, capture);
+    const headerSeries = { requests: [] as number[], responses: [] as number[] };
+    const accountant = new CapturingAccountant(this.options.protocol, this.bytes, capture, { tls: this.options.tls === true, headerSeries });
+    this.connections.push({ firstLine, capture, accountant, headerSeries });
     const upstream = net.connect({ ...this.options.upstream, noDelay: true });
     this.track(upstream);
     client.setNoDelay(true);
-    accountant.written(peeked);
-    upstream.write(peeked);
-    client.on('data', (chunk: Buffer) => accountant.written(chunk));
-    upstream.on('data', (chunk: Buffer) => accountant.read(chunk));
+    if (peeked.length > 0) {
+      accountant.written(peeked);
+      upstream.write(peeked);
+    }
+    this.lastByteAt = performance.now();
+    client.on('data', (chunk: Buffer) => {
+      this.lastByteAt = performance.now();
+      accountant.written(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      this.lastByteAt = performance.now();
+      accountant.read(chunk);
+    });
     client.pipe(upstream);
     upstream.pipe(client);
     client.once('close', () => upstream.destroy());

@@ -26,6 +26,22 @@ export function browserFigures(results: Results): BrowserFigures | undefined {
   return isBrowserFigures(candidate) ? candidate : undefined;
 }
 
+/** A real browser's polls over HTTPS and HTTP/2: each poll's request and response header blocks (bytes, after HPACK), in order. */
+export type BrowserHttp2Figures = NonNullable<BrowserFigures['http2']>;
+
+function isCountList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'number' && Number.isFinite(item) && item >= 0);
+}
+
+/** The browser's HTTP/2 polls, when measured and well-formed (a request and a response per poll). */
+export function browserHttp2Figures(results: Results): BrowserHttp2Figures | undefined {
+  const candidate: unknown = browserFigures(results)?.http2;
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  const { requests, responses, tlsVersion } = candidate as Record<string, unknown>;
+  if (!isCountList(requests) || !isCountList(responses) || requests.length === 0 || requests.length !== responses.length) return undefined;
+  return typeof tlsVersion === 'string' ? { requests, responses, tlsVersion } : undefined;
+}
+
 /** What a browser's poll carries besides the payload: the request, and the head of the response. */
 export function browserPollBytes(browser: BrowserFigures): number {
   return browser.pollRequestBytes + browser.pollResponseHeaderBytes;

@@ -9,19 +9,28 @@ import { framingClaim, type SampledFrame } from './framing-claim.ts';
 import { handshakeClaim } from './handshake-claim.ts';
 import { bold, code, table } from './markdown.ts';
 import type { ClaimVerdict } from './verdict.ts';
+import { isHttp2 } from './protocols.ts';
 import { DRIVER_BOUND_MARK } from './run-bound.ts';
 import { HIXIE_FRAMING_BYTES } from './websocket-frame.ts';
 
-/** Every claim's verdict, in the report's order (pure; the tests read it). */
+/**
+ * Every claim's verdict, in the report's order, numbered (pure; the tests read it). Claims 3 and
+ * 4 are judged for HTTP/1.1, and, where the results have HTTP/2 runs, for HTTP/2 too: a second
+ * verdict of the same number right after the first.
+ */
 export function claimVerdicts(results: Results): ClaimVerdict[] {
-  return [
-    oneConnectionClaim(results),
-    serverPushClaim(results),
-    lighterHeadersClaim(results),
-    pollingWasteClaim(results),
-    handshakeClaim(results).verdict,
-    framingClaim(results).verdict,
+  const http2 = results.runs.some(isHttp2);
+  const numbered: [string, ClaimVerdict][] = [
+    ['1', oneConnectionClaim(results)],
+    ['2', serverPushClaim(results)],
+    ['3', lighterHeadersClaim(results, 'HTTP/1.1')],
+    ...(http2 ? [['3', lighterHeadersClaim(results, 'HTTP/2')] as [string, ClaimVerdict]] : []),
+    ['4', pollingWasteClaim(results, 'HTTP/1.1')],
+    ...(http2 ? [['4', pollingWasteClaim(results, 'HTTP/2')] as [string, ClaimVerdict]] : []),
+    ['5', handshakeClaim(results).verdict],
+    ['6', framingClaim(results).verdict],
   ];
+  return numbered.map(([number, verdict]) => ({ number, ...verdict }));
 }
 
 function stepsTable(steps: HandshakeSteps): string {
@@ -81,7 +90,13 @@ function framingDetail(results: Results): string {
 
 export function claimsSection(results: Results): string {
   const verdicts = claimVerdicts(results);
-  const rules = verdicts.map((verdict, index) => `${index + 1}. ${bold(verdict.claim)}: ${bold(verdict.verdict)}. ${verdict.rule}`).join('\n');
+  // a claim's second verdict (for HTTP/2) goes under its first, so the list keeps the claims' numbers
+  const rules = verdicts
+    .map((verdict, index) => {
+      const line = `${bold(verdict.claim)}: ${bold(verdict.verdict)}. ${verdict.rule}`;
+      return index > 0 && verdicts[index - 1]?.number === verdict.number ? `   - ${line}` : `${verdict.number ?? index + 1}. ${line}`;
+    })
+    .join('\n');
   return [
     "## The textbook's claims",
     'The verdicts, with the figures that decide them, open the report (Answers). Each is computed from the figures of this run by its rule ' +

@@ -8,6 +8,7 @@ import type { TransportName } from '../../servers/contract.ts';
 import { FORMULAS, emptyPollShare, headersFramingPerMessage, totalBytesPerMessage } from './figures.ts';
 import { formatNumber, formatPercent, formatSignificant } from './format.ts';
 import { code } from './markdown.ts';
+import { HTTP2_TRANSPORTS, isHttp2 } from './protocols.ts';
 import { POLLING_TRANSPORTS, completedRuns, sameWorkload } from './runs.ts';
 import { notMeasured, restingOn, verdictOf, type ClaimVerdict } from './verdict.ts';
 
@@ -41,6 +42,33 @@ export const MOST_POLLS_EMPTY_SHARE = 0.5;
 export const POLLING_WASTE_RATIO_MIN = 2;
 
 const SCENARIOS_WITH_MESSAGES = ['echo', 'push', 'broadcast'] as const;
+
+/**
+ * Claims 3 and 4 set polling against WebSocket for one HTTP version at a time: HTTP/1.1 (the
+ * textbook's; plaintext, or https beside wss) or HTTP/2 (its polls beside the WebSocket runs over
+ * the same TLS). Each verdict names the one it is for.
+ */
+export type HttpVersionJudged = 'HTTP/1.1' | 'HTTP/2';
+
+/** The polling runs of the version judged. */
+function ofVersion(run: CompletedRun, version: HttpVersionJudged): boolean {
+  return isHttp2(run) === (version === 'HTTP/2');
+}
+
+/** The polling run of `transport` that did `websocket`'s work over the version judged (and the same TLS). */
+function pollingBeside(results: Results, websocket: CompletedRun, transport: TransportName, version: HttpVersionJudged): CompletedRun | undefined {
+  return sameWorkload(results, websocket, transport, { tls: websocket.config.tls, http: version === 'HTTP/2' ? '2' : undefined });
+}
+
+/** The WebSocket run that did a polling run's work over the same TLS. */
+function websocketBeside(results: Results, polling: CompletedRun): CompletedRun | undefined {
+  return sameWorkload(results, polling, 'websocket', { tls: polling.config.tls, http: undefined });
+}
+
+/** How the claim's runs are paired for each version (said in its rule). */
+const PAIRING =
+  'HTTP/1.1 polling (plaintext, or over TLS) is set against WebSocket runs of the same TLS (ws, wss); HTTP/2 polling against WebSocket ' +
+  'runs over the same TLS version (wss: HTTP/2 carries no WebSocket here), each verdict for one version.';
 
 function ratioText(ratio: number): string {
   return `${formatSignificant(ratio, 3)}×`;
@@ -76,8 +104,16 @@ export function oneConnectionClaim(results: Results): ClaimVerdict {
     '(`connections.perClient`) and every polling run (short-poll, long-poll) opened more; a nuance when some polling run ' +
     'also kept to as few (HTTP keep-alive reuses its connection); contradicted when WebSocket opened more.';
   const websocket = completedRuns(results, { transports: ['websocket'] });
-  const polling = completedRuns(results, { transports: POLLING_TRANSPORTS });
-  if (websocket.length === 0 || polling.length === 0) return notMeasured(claim, rule, 'needs a completed WebSocket run and a completed polling run');
+  const polling = completedRuns(results, { transports: POLLING_TRANSPORTS }).filter((run) => !isHttp2(run));
+  // an HTTP/2 client's polls, sends and event stream are streams of one connection: beside the verdict, not in it
+  const http2 = completedRuns(results, { transports: HTTP2_TRANSPORTS }).filter(isHttp2);
+  const http2Rule =
+    http2.length === 0
+      ? ''
+      : ' HTTP/2 runs are listed beside and do not decide it (the claim sets WebSocket against HTTP/1.1 polling): an HTTP/2 client keeps one ' +
+        'connection for everything, its polls, its sends and its event stream being streams of it.';
+  const ruleText = `${rule}${http2Rule}`;
+  if (websocket.length === 0 || polling.length === 0) return notMeasured(claim, ruleText, 'needs a completed WebSocket run and a completed polling run');
   const websocketMax = Math.max(...websocket.map((run) => run.connections.perClient));
   const fewestPolling = polling.reduce((best, run) => (run.connections.perClient < best.connections.perClient ? run : best));
   const figure =
@@ -89,10 +125,23 @@ export function oneConnectionClaim(results: Results): ClaimVerdict {
       .filter((text) => text !== undefined)
       .join('; ')}.`,
   ];
+  if (http2.length > 0) {
+    evidence.push(
+      `Over HTTP/2, TCP connections per client (measured: \`connections.perClient\`): ${HTTP2_TRANSPORTS.map((transport) => connectionsText(http2, transport))
+        .filter((text) => text !== undefined)
+        .join('; ')}: one connection for everything, as with WebSocket.`,
+    );
+  }
   const used = [...polling, ...websocket];
-  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return restingOn({ claim, verdict: 'contradicted', figure, evidence, rule }, used);
+  if (websocketMax > ONE_CONNECTION_MAX_PER_CLIENT) return restingOn({ claim, verdict: 'contradicted', figure, evidence, rule: ruleText }, used);
   return restingOn(
-    { claim, verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance', figure, evidence, rule },
+    {
+      claim,
+      verdict: fewestPolling.connections.perClient > websocketMax ? 'supported' : 'supported with a nuance',
+      figure,
+      evidence,
+      rule: ruleText,
+    },
     used,
   );
 }
@@ -130,18 +179,25 @@ export function serverPushClaim(results: Results): ClaimVerdict {
   );
 }
 
-export function lighterHeadersClaim(results: Results): ClaimVerdict {
-  const claim = 'Frames carry much lighter headers, so less data crosses the network';
+export function lighterHeadersClaim(results: Results, version: HttpVersionJudged = 'HTTP/1.1'): ClaimVerdict {
+  const claim = `Frames carry much lighter headers, so less data crosses the network (against ${version} polling)`;
   const rule =
-    `Per message, headers + framing (${FORMULAS.headersFramingPerMessage}; setup is paid once per connection and left out), for ` +
-    `WebSocket against short-poll and long-poll runs with the same workload. Supported when polling's is at least ${LIGHTER_HEADERS_RATIO_MIN}× ` +
+    `Per message, headers + framing (${FORMULAS.headersFramingPerMessage}; setup is paid once per connection and left out, and so is TLS's ` +
+    `record layer, the same around either), for WebSocket against short-poll and long-poll runs with the same workload. ${PAIRING} ` +
+    `Supported when polling's is at least ${LIGHTER_HEADERS_RATIO_MIN}× ` +
     "WebSocket's in every pair and WebSocket's total bytes per message are smaller; a nuance when it is lighter but not by that much, " +
     'or the total is not smaller; contradicted when WebSocket is not lighter.';
   const pairs = completedRuns(results, { transports: ['websocket'] })
     .filter((run) => (SCENARIOS_WITH_MESSAGES as readonly string[]).includes(run.scenario) && run.messages.received > 0)
-    .flatMap((websocket) => POLLING_TRANSPORTS.map((transport) => ({ websocket, polling: sameWorkload(results, websocket, transport) })))
+    .flatMap((websocket) => POLLING_TRANSPORTS.map((transport) => ({ websocket, polling: pollingBeside(results, websocket, transport, version) })))
     .filter((pair): pair is { websocket: CompletedRun; polling: CompletedRun } => pair.polling !== undefined && pair.polling.messages.received > 0);
-  if (pairs.length === 0) return notMeasured(claim, rule, 'needs WebSocket and polling runs of the same workload');
+  if (pairs.length === 0) {
+    const missing =
+      version === 'HTTP/2'
+        ? 'needs HTTP/2 polling runs beside WebSocket runs of the same workload over the same TLS version'
+        : 'needs WebSocket and polling runs of the same workload';
+    return { ...notMeasured(claim, rule, missing), judgedFor: version };
+  }
   const measured = pairs.map(({ websocket, polling }) => {
     const websocketBytes = headersFramingPerMessage(websocket) ?? 0;
     const pollingBytes = headersFramingPerMessage(polling) ?? 0;
@@ -168,6 +224,7 @@ export function lighterHeadersClaim(results: Results): ClaimVerdict {
   return restingOn(
     {
       claim,
+      judgedFor: version,
       verdict: verdictOf([lowest.ratio > 1, lowest.ratio >= LIGHTER_HEADERS_RATIO_MIN && notLess.length === 0]),
       figure,
       evidence,
@@ -177,14 +234,16 @@ export function lighterHeadersClaim(results: Results): ClaimVerdict {
   );
 }
 
-export function pollingWasteClaim(results: Results): ClaimVerdict {
-  const claim = 'Polling wastes bandwidth: most requests return nothing new';
+export function pollingWasteClaim(results: Results, version: HttpVersionJudged = 'HTTP/1.1'): ClaimVerdict {
+  const claim = `Polling wastes bandwidth: most requests return nothing new (${version} polling)`;
   const rule =
     `Each short-poll run with news to deliver (push, broadcast) makes two tests: more than ${formatPercent(MOST_POLLS_EMPTY_SHARE, 0)} of its polls ` +
     `empty (${FORMULAS.emptyPolls}), and at least ${POLLING_WASTE_RATIO_MIN}× the bytes per delivered message of the WebSocket run with the ` +
-    'same workload. Supported when every test holds, contradicted when none does, a nuance in between (how many polls find ' +
+    `same workload. ${PAIRING} Supported when every test holds, contradicted when none does, a nuance in between (how many polls find ` +
     'nothing depends on the poll interval against the message rate).';
-  const runs = completedRuns(results, { transports: ['short-poll'] }).filter((run) => run.scenario === 'push' || run.scenario === 'broadcast');
+  const runs = completedRuns(results, { transports: ['short-poll'] }).filter(
+    (run) => (run.scenario === 'push' || run.scenario === 'broadcast') && ofVersion(run, version),
+  );
   const tests: boolean[] = [];
   const lines: string[] = [];
   const used: CompletedRun[] = [];
@@ -198,7 +257,7 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
     tests.push(share > MOST_POLLS_EMPTY_SHARE);
     shares.push(share);
     let line = `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty (${formatPercent(share)}), ${formatNumber(perMessage, 1)} B per delivered message`;
-    const websocket = sameWorkload(results, run, 'websocket');
+    const websocket = websocketBeside(results, run);
     const websocketPerMessage = websocket === undefined ? undefined : totalBytesPerMessage(websocket);
     if (websocket !== undefined && websocketPerMessage !== undefined) {
       const ratio = perMessage / websocketPerMessage;
@@ -209,8 +268,9 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
     }
     lines.push(line);
   }
-  if (tests.length === 0) return notMeasured(claim, rule, 'needs a short-poll push or broadcast run that delivered messages');
-  const idle = completedRuns(results, { scenario: 'idle', transports: ['short-poll'] }).filter((run) => run.polls.total > 0);
+  if (tests.length === 0)
+    return { ...notMeasured(claim, rule, `needs a short-poll push or broadcast run over ${version} that delivered messages`), judgedFor: version };
+  const idle = completedRuns(results, { scenario: 'idle', transports: ['short-poll'] }).filter((run) => run.polls.total > 0 && ofVersion(run, version));
   const idleLines = idle.map((run) => `${code(run.id)}: ${run.polls.empty} of ${run.polls.total} polls empty with nothing to deliver`);
   const mostEmpty = shares.filter((share) => share > MOST_POLLS_EMPTY_SHARE).length;
   const wasteful = ratios.filter((ratio) => ratio >= POLLING_WASTE_RATIO_MIN).length;
@@ -222,6 +282,7 @@ export function pollingWasteClaim(results: Results): ClaimVerdict {
   return restingOn(
     {
       claim,
+      judgedFor: version,
       verdict: verdictOf(tests),
       figure,
       evidence: [...lines, ...idleLines].map((line) => `${line}.`),

@@ -4,7 +4,8 @@
  * it and as this run's bytes (and a real browser's, when measured) make it.
  */
 import type { BrowserFigures, CompletedRun, Results } from '../../bench/result.ts';
-import { browserFigures, browserPollBytes, browserState } from './browser.ts';
+import { browserFigures, browserHttp2Figures, browserPollBytes, browserState, type BrowserHttp2Figures } from './browser.ts';
+import { isHttp2 } from './protocols.ts';
 import { BITS_PER_MEGABIT, FORMULAS, bandwidthMbps, wholeRunSeconds } from './figures.ts';
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
 import { bold, table } from './markdown.ts';
@@ -52,13 +53,37 @@ function choose(candidates: CompletedRun[], isKaazing: (run: CompletedRun) => bo
   return any === undefined ? undefined : { run: any, kaazing: false };
 }
 
-function kaazingPollRun(results: Results): Chosen | undefined {
-  const runs = completedRuns(results, { scenario: 'push', transports: ['short-poll'] }).filter((run) => run.polls.total > 0);
-  return choose(runs, (run) => run.config.pushRatePerSecond === KAAZING_PUSH_RATE_PER_SECOND && run.config.pollIntervalMs === KAAZING_POLL_INTERVAL_MS);
+/** The short-poll run of the HTTP version asked: HTTP/1.1 (the article's), or HTTP/2 for its own rows. */
+function kaazingPollRun(results: Results, http2 = false): Chosen | undefined {
+  const runs = completedRuns(results, { scenario: 'push', transports: ['short-poll'] }).filter((run) => run.polls.total > 0 && isHttp2(run) === http2);
+  return choose(
+    http2 ? runs : plaintextFirst(runs),
+    (run) => run.config.pushRatePerSecond === KAAZING_PUSH_RATE_PER_SECOND && run.config.pollIntervalMs === KAAZING_POLL_INTERVAL_MS,
+  );
+}
+
+/** Which of the browser's HTTP/2 polls stands for a poll made once the connection is going: the tenth (HPACK's tables filled by then). */
+const LATER_POLL_INDEX = 9;
+
+/** A later HTTP/2 poll of the browser: the tenth poll's request and response header blocks (the last one's, if it made fewer). */
+function browserHttp2Poll(figures: BrowserHttp2Figures): { bytes: number; poll: number } {
+  const index = Math.min(LATER_POLL_INDEX, figures.requests.length - 1);
+  return { bytes: (figures.requests[index] ?? 0) + (figures.responses[index] ?? 0), poll: index + 1 };
+}
+
+function ordinal(n: number): string {
+  const names = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
+  return names[n - 1] ?? `${n}th`;
+}
+
+/** The plaintext runs where there are (the article's case), else those over TLS: their headers and framing are the same. */
+function plaintextFirst(runs: CompletedRun[]): CompletedRun[] {
+  const plaintext = runs.filter((run) => run.config.tls === undefined);
+  return plaintext.length > 0 ? plaintext : runs;
 }
 
 function kaazingWebSocketRun(results: Results): Chosen | undefined {
-  const runs = completedRuns(results, { scenario: 'push', transports: ['websocket'] }).filter((run) => run.messages.received > 0);
+  const runs = plaintextFirst(completedRuns(results, { scenario: 'push', transports: ['websocket'] }).filter((run) => run.messages.received > 0));
   return choose(runs, (run) => run.config.pushRatePerSecond === KAAZING_PUSH_RATE_PER_SECOND);
 }
 
@@ -233,10 +258,20 @@ function kaazingFigures(results: Results): {
   pollBytes: number | undefined;
   frameBytes: number | undefined;
   browserPoll: number | undefined;
+  /** HTTP/2: shown where the results have an HTTP/2 run or the browser's HTTP/2 polls. */
+  http2: {
+    pollChoice: Chosen | undefined;
+    pollBytes: number | undefined;
+    browser: BrowserHttp2Figures | undefined;
+    browserPoll: { bytes: number; poll: number } | undefined;
+  };
+  showHttp2: boolean;
 } {
   const pollChoice = kaazingPollRun(results);
   const frameChoice = kaazingWebSocketRun(results);
   const browser = browserFigures(results);
+  const http2Choice = kaazingPollRun(results, true);
+  const browserHttp2 = browserHttp2Figures(results);
   return {
     pollChoice,
     frameChoice,
@@ -244,12 +279,76 @@ function kaazingFigures(results: Results): {
     pollBytes: pollChoice === undefined ? undefined : pollOverheadBytes(pollChoice.run),
     frameBytes: frameChoice === undefined ? undefined : frameOverheadBytes(frameChoice.run),
     browserPoll: browser === undefined ? undefined : browserPollBytes(browser),
+    http2: {
+      pollChoice: http2Choice,
+      pollBytes: http2Choice === undefined ? undefined : pollOverheadBytes(http2Choice.run),
+      browser: browserHttp2,
+      browserPoll: browserHttp2 === undefined ? undefined : browserHttp2Poll(browserHttp2),
+    },
+    showHttp2: results.runs.some(isHttp2) || browserHttp2 !== undefined,
+  };
+}
+
+/** The HTTP/2 run's first client's header series: its first poll against its tenth, where the run kept it. */
+function seriesNote(run: CompletedRun): string {
+  const series = run.headerSeries;
+  if (series === undefined || series.requests.length === 0 || series.responses.length === 0) return '';
+  const later = Math.min(LATER_POLL_INDEX, series.requests.length - 1, series.responses.length - 1);
+  return (
+    ` Its first client's header blocks (measured: \`headerSeries\`): the first request and response ${formatInteger(series.requests[0]!)} + ` +
+    `${formatInteger(series.responses[0]!)} B, the ${ordinal(later + 1)} ${formatInteger(series.requests[later]!)} + ${formatInteger(series.responses[later]!)} B: ` +
+    'HPACK sends a field whole once, then refers to it, so the average per poll is close to a later poll’s.'
+  );
+}
+
+/** The HTTP/2 rows of the per-unit table, the HTTP/2 bandwidth table and its notes; none where nothing of HTTP/2 was measured. */
+function http2Parts(results: Results): { unitRow: string[] | undefined; parts: string[] } {
+  const { http2, showHttp2 } = kaazingFigures(results);
+  if (!showHttp2) return { unitRow: undefined, parts: [] };
+  const { pollChoice, pollBytes, browser, browserPoll } = http2;
+  const tls = pollChoice?.run.config.tls;
+  const unitRow = [
+    `HTTP/2 polling${tls === undefined ? '' : ` over TLS ${tls}`}: headers + framing per poll (B)`,
+    'not in the article (HTTP/2 is of 2015)',
+    pollBytes === undefined || pollChoice === undefined
+      ? NOT_MEASURED
+      : thisRunCell(pollChoice.run, `${formatNumber(pollBytes, 1)} (measured: (headers + framing, up + down) / polls)`),
+    browserPoll === undefined || browser === undefined
+      ? NOT_MEASURED
+      : `${formatInteger(browserPoll.bytes)} (measured: the ${ordinal(browserPoll.poll)} poll's request + response header blocks, TLS ${browser.tlsVersion})`,
+  ];
+  const choice =
+    choiceNote(pollChoice, 'This run, HTTP/2 polling', `push 1 msg/s, polling every ${KAAZING_POLL_INTERVAL_MS} ms, over HTTP/2`) +
+    (pollChoice === undefined ? '' : seriesNote(pollChoice.run));
+  const browserText =
+    browser === undefined || browserPoll === undefined
+      ? ''
+      : ` Real browser: its HTTP/2 polls after HPACK, the ${ordinal(browserPoll.poll)} poll's request and response header blocks ` +
+        `(${formatInteger(browser.requests[browserPoll.poll - 1] ?? 0)} + ${formatInteger(browser.responses[browserPoll.poll - 1] ?? 0)} B, measured) ` +
+        `against the first poll's ${formatInteger(browser.requests[0] ?? 0)} + ${formatInteger(browser.responses[0] ?? 0)} B; HTTP/2's frame headers ` +
+        '(9 bytes a frame) are framing and not in it, as the HTTP/1.1 figure is the heads alone.';
+  return {
+    unitRow,
+    parts: [
+      `${choice}${browserText}`,
+      '**HTTP/2 polling**, one poll per client per second:',
+      table(
+        ['clients', 'this run', 'real browser'],
+        KAAZING_ROWS.map((row) => [
+          formatInteger(row.clients),
+          pollBytes === undefined ? NOT_MEASURED : computedCell(pollBytes, row.clients),
+          browserPoll === undefined ? NOT_MEASURED : computedCell(browserPoll.bytes, row.clients),
+        ]),
+        ['right', 'right', 'right'],
+      ),
+    ],
   };
 }
 
 export function kaazingSection(results: Results): string {
   const { pollChoice, frameChoice, browser, pollBytes, frameBytes, browserPoll } = kaazingFigures(results);
   const browserLabel = browser === undefined ? '' : ` (${browser.name} ${browser.version})`;
+  const http2 = http2Parts(results);
   const perUnit = table(
     ['', 'quoted, 2010', 'this run', `real browser${browserLabel}`],
     [
@@ -269,6 +368,7 @@ export function kaazingSection(results: Results): string {
           : thisRunCell(frameChoice.run, `${formatNumber(frameBytes, 1)} (measured: (headers + framing, down) / messages received)`),
         browser === undefined ? NOT_MEASURED : `${formatInteger(browser.websocketFrameBytes)} (measured: framing of one frame)`,
       ],
+      ...(http2.unitRow === undefined ? [] : [http2.unitRow]),
     ],
     ['left', 'right', 'right', 'right'],
   );
@@ -294,6 +394,7 @@ export function kaazingSection(results: Results): string {
     ),
     '**WebSocket**, one message per client per second:',
     bandwidthTable((row) => row.websocketMbps, frameBytes, browser?.websocketFrameBytes),
+    ...http2.parts,
     '**Measured** for the client counts this run had (short-poll and WebSocket push runs, payload included):',
     measuredBandwidthTable(results),
   ].join('\n\n');
@@ -301,15 +402,16 @@ export function kaazingSection(results: Results): string {
 
 /** Kaazing's rows in brief, for the report's opening: polling and WebSocket at their client counts, quoted and computed. */
 export function kaazingSummary(results: Results): string {
-  const { pollChoice, frameChoice, pollBytes, frameBytes, browserPoll } = kaazingFigures(results);
+  const { pollChoice, frameChoice, pollBytes, frameBytes, browserPoll, http2, showHttp2 } = kaazingFigures(results);
   const cell = (bytes: number | undefined, clients: number, run?: CompletedRun): string => {
     if (bytes === undefined) return 'not measured';
     const text = formatSignificant(kaazingMbps(bytes, clients), MBPS_DIGITS);
     if (run === undefined) return text;
     return markDriverBound(run, shortfallText(run) === undefined ? text : `${text} (${bold('delivered short')})`);
   };
+  const http2Columns = showHttp2 ? ['HTTP/2 polling: this run', 'HTTP/2 polling: real browser'] : [];
   const tableText = table(
-    ['clients', 'polling: quoted', 'polling: this run', 'polling: real browser', 'WebSocket: quoted', 'WebSocket: this run'],
+    ['clients', 'polling: quoted', 'polling: this run', 'polling: real browser', 'WebSocket: quoted', 'WebSocket: this run', ...http2Columns],
     KAAZING_ROWS.map((row) => [
       formatInteger(row.clients),
       row.pollingMbps,
@@ -317,15 +419,20 @@ export function kaazingSummary(results: Results): string {
       cell(browserPoll, row.clients),
       row.websocketMbps,
       cell(frameBytes, row.clients, frameChoice?.run),
+      ...(showHttp2 ? [cell(http2.pollBytes, row.clients, http2.pollChoice?.run), cell(http2.browserPoll?.bytes, row.clients)] : []),
     ]),
-    ['right', 'right', 'right', 'right', 'right', 'right'],
+    ['right', 'right', 'right', 'right', 'right', 'right', ...http2Columns.map(() => 'right' as const)],
   );
   const bytes = (value: number | undefined): string => (value === undefined ? 'not measured' : `${bytesText(value)} B`);
+  const http2Text = showHttp2
+    ? `; over HTTP/2, this run's ${bytes(http2.pollBytes)} per poll and the real browser's ` +
+      `${http2.browserPoll === undefined ? 'not measured' : `${bytes(http2.browserPoll.bytes)} (its ${ordinal(http2.browserPoll.poll)} poll's header blocks)`}`
+    : '';
   return [
     tableText,
     `Mbps (2^20 bit/s) for clients each polling, or each receiving one WebSocket message, once a second: quoted from Lubbers and Greco (2010) ` +
       `(${KAAZING_POLL_BYTES} B per poll, ${KAAZING_FRAME_BYTES} B per frame), computed from this run's ${bytes(pollBytes)} per poll and ` +
-      `${bytes(frameBytes)} per message${browserPoll === undefined ? '' : `, and the real browser's ${bytes(browserPoll)} per poll`}: ` +
+      `${bytes(frameBytes)} per message${browserPoll === undefined ? '' : `, and the real browser's ${bytes(browserPoll)} per poll`}${http2Text}: ` +
       'bytes × 8 × clients / 2^20.',
   ].join('\n\n');
 }

@@ -22,6 +22,7 @@ import { rttSection } from './rtt-section.ts';
 import { capacitySection } from './capacity-section.ts';
 import { faultsSection } from './faults-section.ts';
 import { kaazingLinkSection, lossSection, onTheWireSection } from './link-section.ts';
+import { protocolsSection } from './protocols-section.ts';
 
 export interface ReportOptions {
   /** Where the chart files are, relative to the markdown file. */
@@ -46,15 +47,20 @@ const HOW_TO_READ = [
   '## How to read this report',
   'Each run drives a number of clients of one transport through one scenario and counts every byte their connections carried. ' +
     '**Up** is from client to server, **down** from server to client. The bytes are exact TCP payload bytes, counted at the ' +
-    "driver's sockets (what the clients wrote and read; IP and TCP packet headers are not in them), and each byte is one of four kinds:",
+    "driver's sockets (what the clients wrote and read; IP and TCP packet headers are not in them), and each byte is one of four kinds, " +
+    'five over TLS:',
   bullets([
     '**payload**: the bytes of the messages themselves, the same on every transport;',
-    '**headers**: the HTTP request and response heads that carry each message or poll;',
+    '**headers**: the HTTP request and response heads that carry each message or poll (over HTTP/2, their header blocks after HPACK);',
     '**framing**: what a transport wraps around each message: WebSocket frame headers, SSE `data:` lines, the JSON around polled ' +
-      "messages, chunked encoding, the raw TCP transport's length prefixes of its messages;",
+      "messages, chunked encoding, the raw TCP transport's length prefixes of its messages, HTTP/2's frame headers and its own frames;",
     '**setup**: bytes spent on the connection and the client rather than on a message: registering it, the WebSocket upgrade handshake, ' +
       "the request that starts a push or a broadcast, and the connection's own control frames (WebSocket close, ping and pong; the TCP " +
-      "transport's control frames), header and all. So the framing per message counts message frames only.",
+      "transport's control frames), header and all; over TLS, the TLS handshake too (its records whole: hellos, certificate, Finished, " +
+      'session tickets); over HTTP/2, its connection preface. So the framing per message counts message frames only;',
+    "**tls**, on connections over TLS only: TLS's record layer, each record's 5-byte header and what its encryption adds (the 16-byte " +
+      "AEAD tag, TLS 1.2's 8-byte explicit nonce, TLS 1.3's content-type byte). The driver's sockets carry ciphertext: each record is opened " +
+      "with the keys the client's TLS logged, and what it carries is split into the other kinds as on a plaintext connection.",
   ]),
   'A figure taken from the results file as it is is *measured*; one derived from them says *computed* and gives its formula. ' +
     'Latency is in milliseconds; "p50" is the median, "p99" the value 99% of messages beat.',
@@ -119,9 +125,14 @@ export function renderMarkdown(results: Results, options: ReportOptions = {}): s
     HOW_TO_READ,
     '## Results by scenario',
     ...scenarios,
-    ...[rttSection(results), onTheWireSection(results), lossSection(results), capacitySection(results, chartsDir), faultsSection(results)].filter(
-      (section) => section !== undefined,
-    ),
+    ...[
+      rttSection(results),
+      onTheWireSection(results),
+      lossSection(results),
+      capacitySection(results, chartsDir),
+      faultsSection(results),
+      protocolsSection(results),
+    ].filter((section) => section !== undefined),
     claimsSection(results),
     kaazingSection(results),
     ...[kaazingLiveSection(results), kaazingLinkSection(results)].filter((section) => section !== undefined),

@@ -10,6 +10,7 @@ import { completedRuns } from './runs.ts';
 import { runId } from '../../bench/scenarios.ts';
 import { boundCell, markDriverBound, runLabel } from './run-bound.ts';
 import { firstMessageMissing, firstMessageText, rttLinkText } from './link-section.ts';
+import { tlsFirstMessageText } from './protocols-section.ts';
 
 /**
  * A measured added latency "matches" an expectation when it is within this much of it: the
@@ -164,5 +165,6 @@ export function rttSection(results: Results): string | undefined {
     ...(echo === undefined ? [] : ['### echo', echo]),
     '### "From 150 ms to 50 ms"',
     firstMessageText(results) ?? oneWayClaim(results),
+    ...tlsFirstMessageText(results),
   ].join('\n\n');
 }

@@ -9,18 +9,24 @@ function isCompleted(run: RunResult): run is CompletedRun {
   return run.state === 'completed';
 }
 
+/** Over what a run's clients spoke: TLS (and its version) and the HTTP version; absent in both, plaintext HTTP/1.1. */
+export type ProtocolChoice = Pick<RunConfig, 'tls' | 'http'>;
+
 /**
  * What a run asked the clients to do, without what only one transport reads (poll interval,
  * long-poll timeout, deflate) or how the driver ran: runs with the same key did the same work on
- * different transports, so their figures can be set side by side.
+ * different transports, so their figures can be set side by side. `protocol` leaves TLS and
+ * the HTTP version out, to set the same work over different protocols side by side.
  */
-function workloadKey(config: RunConfig): string {
+export function workloadKey(config: RunConfig, protocol: 'with-protocol' | 'without-protocol' = 'with-protocol'): string {
   const parts: (string | number)[] = [config.scenario, config.clients, config.payloadBytes];
   if (config.scenario === 'echo') parts.push(config.inFlight, config.targetRatePerSecond);
   if (config.scenario === 'push') parts.push(config.pushRatePerSecond);
   if (config.scenario === 'broadcast') parts.push(config.broadcastEvents);
   // the emulated link is part of the work (results from before it existed have none)
   parts.push(config.rttMs ?? 0, config.bandwidthBitsPerSecond ?? 0, config.fault ?? '', config.lossPercent ?? 0);
+  // TLS and HTTP/2 are part of the work too (results from before them have neither: plaintext HTTP/1.1)
+  if (protocol === 'with-protocol') parts.push(config.tls ?? '', config.http ?? '');
   return parts.join('|');
 }
 
@@ -58,8 +64,12 @@ export function completedRuns(results: Results, filter: { scenario?: ScenarioNam
   );
 }
 
-/** The completed run of `transport` that did the same work as `run`, if any. */
-export function sameWorkload(results: Results, run: RunResult, transport: TransportName): CompletedRun | undefined {
-  const key = workloadKey(run.config);
+/**
+ * The completed run of `transport` that did the same work as `run`, if any: over the same TLS and
+ * HTTP version, or over `protocol` when given (an HTTP/2 poll beside a WebSocket run, say).
+ */
+export function sameWorkload(results: Results, run: RunResult, transport: TransportName, protocol?: ProtocolChoice): CompletedRun | undefined {
+  const config: RunConfig = protocol === undefined ? run.config : { ...run.config, tls: protocol.tls, http: protocol.http };
+  const key = workloadKey(config);
   return completedRuns(results, { scenario: run.scenario, transports: [transport] }).find((other) => workloadKey(other.config) === key);
 }

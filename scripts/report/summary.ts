@@ -14,6 +14,7 @@ import { kaazingSummary } from './kaazing.ts';
 import { bold, code, link, table, type Heading } from './markdown.ts';
 import { DRIVER_BOUND_MARK, markDriverBound } from './run-bound.ts';
 import { completedRuns, sameWorkload } from './runs.ts';
+import { isHttp2, isProtocolRun } from './protocols.ts';
 import type { ClaimVerdict } from './verdict.ts';
 
 export const ANSWERS_TITLE = '## Answers';
@@ -45,9 +46,15 @@ function seeAlso(sections: SectionFinder, label: string, text: string, after?: s
   return anchor === undefined ? '' : ` Details: ${link(label, anchor)}.`;
 }
 
-/** A run on loopback as the suite runs it: no emulated link, no fault, the suite's own server. */
+/** A run on loopback as the suite runs it: no emulated link, no fault, the suite's own server, plaintext HTTP/1.1. */
 function plain(run: CompletedRun): boolean {
-  return (run.config.rttMs ?? 0) === 0 && (run.config.bandwidthBitsPerSecond ?? 0) === 0 && run.config.fault === undefined && run.config.target === undefined;
+  return (
+    (run.config.rttMs ?? 0) === 0 &&
+    (run.config.bandwidthBitsPerSecond ?? 0) === 0 &&
+    run.config.fault === undefined &&
+    run.config.target === undefined &&
+    !isProtocolRun(run)
+  );
 }
 
 /**
@@ -138,7 +145,7 @@ function latencyCell(run: CompletedRun | undefined): string {
 function latencyTable(results: Results, sections: SectionFinder): string {
   const pushes = completedRuns(results, { scenario: 'push' }).filter((run) => run.latencyMs.count > 0);
   const linked = pushes.filter(
-    (run) => run.config.rttMs === SUMMARY_RTT_MS && (run.config.bandwidthBitsPerSecond ?? 0) === 0 && run.config.fault === undefined,
+    (run) => run.config.rttMs === SUMMARY_RTT_MS && (run.config.bandwidthBitsPerSecond ?? 0) === 0 && run.config.fault === undefined && !isProtocolRun(run),
   );
   const remote = widestWorkload(results, linked);
   const loopback =
@@ -171,24 +178,42 @@ function latencyTable(results: Results, sections: SectionFinder): string {
 
 function connectionsTable(results: Results, sections: SectionFinder): string {
   const runs = completedRuns(results);
-  const rows = TRANSPORTS.flatMap((transport) => {
-    const values = runs.filter((run) => run.transport === transport).map((run) => run.connections.perClient);
+  const row = (label: string, of: readonly CompletedRun[]): string[][] => {
+    const values = of.map((run) => run.connections.perClient);
     if (values.length === 0) return [];
     const low = Math.min(...values);
     const high = Math.max(...values);
     const range = low === high ? formatNumber(low, 2) : `${formatNumber(low, 2)}–${formatNumber(high, 2)}`;
-    return [[transport, range, formatInteger(values.length)]];
-  });
+    return [[label, range, formatInteger(values.length)]];
+  };
+  // HTTP/2 runs get rows of their own: an HTTP/2 client keeps one connection for everything
+  const rows = [
+    ...TRANSPORTS.flatMap((transport) =>
+      row(
+        transport,
+        runs.filter((run) => run.transport === transport && !isHttp2(run)),
+      ),
+    ),
+    ...TRANSPORTS.flatMap((transport) =>
+      row(
+        `${transport} over HTTP/2`,
+        runs.filter((run) => run.transport === transport && isHttp2(run)),
+      ),
+    ),
+  ];
+  const http2 = runs.some(isHttp2)
+    ? ' Over HTTP/2 a client keeps one connection for everything: its polls, its sends and its event stream are streams of it.'
+    : '';
   return [
-    `${bold('TCP connections per client')}, fewest–most over every completed run of each transport (measured: \`connections.perClient\`).` +
+    `${bold('TCP connections per client')}, fewest–most over every completed run of each transport (measured: \`connections.perClient\`).${http2}` +
       seeAlso(sections, 'Results by scenario', 'Results by scenario'),
     rows.length === 0 ? `${NOT_MEASURED} in this run.` : table(['transport', 'connections per client', 'runs'], rows, ['left', 'right', 'right']),
   ].join('\n\n');
 }
 
 /** Where each claim's rule and details are: 5 and 6 have their own subsections. */
-function claimAnchor(sections: SectionFinder, index: number): string | undefined {
-  const own = index === 4 ? '5. The handshake, recomputed' : index === 5 ? '6. A frame on the wire' : undefined;
+function claimAnchor(sections: SectionFinder, number: string): string | undefined {
+  const own = number === '5' ? '5. The handshake, recomputed' : number === '6' ? '6. A frame on the wire' : undefined;
   return (own === undefined ? undefined : sections.anchor(own)) ?? sections.anchor("The textbook's claims");
 }
 
@@ -209,16 +234,18 @@ function evidenceItems(verdict: ClaimVerdict): string[] {
 
 function verdictsPart(results: Results, sections: SectionFinder): string {
   const verdicts = claimVerdicts(results);
+  const numberOf = (verdict: ClaimVerdict, index: number): string => verdict.number ?? String(index + 1);
   const rows = verdicts.map((verdict, index) => {
-    const anchor = claimAnchor(sections, index);
-    return [String(index + 1), verdict.claim, shortVerdictCell(verdict), verdict.figure, anchor === undefined ? '' : link('rule and details', anchor)];
+    const anchor = claimAnchor(sections, numberOf(verdict, index));
+    return [numberOf(verdict, index), verdict.claim, shortVerdictCell(verdict), verdict.figure, anchor === undefined ? '' : link('rule and details', anchor)];
   });
   const evidence = verdicts.flatMap((verdict, index) => {
     const items = evidenceItems(verdict);
     if (items.length === 0) return [];
     const lead = verdict.evidenceLead ?? (items.length === 1 ? items[0] : 'The figures:');
     const rest = items.length === 1 && verdict.evidenceLead === undefined ? [] : items;
-    return [[`- ${bold(`${index + 1}.`)} ${lead}`, ...rest.map((item) => `  - ${item}`)].join('\n')];
+    const label = verdict.judgedFor === undefined ? `${numberOf(verdict, index)}.` : `${numberOf(verdict, index)}. (${verdict.judgedFor})`;
+    return [[`- ${bold(label)} ${lead}`, ...rest.map((item) => `  - ${item}`)].join('\n')];
   });
   return [
     "**The textbook's claims**, each decided from this run's figures by the rule its section gives; the cell is the comparison that decides it.",

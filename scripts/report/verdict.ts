@@ -11,8 +11,15 @@ export type Verdict =
   | 'supported by the computation; the live check was not made';
 
 export interface ClaimVerdict {
-  /** The claim as the textbook makes it. */
+  /**
+   * Its number among the textbook's claims ("3"); a claim judged for HTTP/1.1 and for HTTP/2 has
+   * two verdicts of one number. Absent: its place in the list gives it.
+   */
+  number?: string;
+  /** The claim as the textbook makes it (and, where it is judged per protocol, which one this verdict is for). */
   claim: string;
+  /** Where the claim is judged per HTTP version: the one this verdict is for. */
+  judgedFor?: string;
   verdict: Verdict;
   /** The comparison of this run's figures that decides it, short enough for a table cell (markdown). */
   figure: string;
