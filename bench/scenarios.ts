@@ -159,11 +159,11 @@ export const CAPACITY_STEPS = [500, 1000, 2000, 5000, 10_000];
 
 /**
  * The warm-up of a run of `clients` in the scale profile: a second, and a second more for every
- * 2,500 clients, so that connecting and asking for pushes ends before the window (a run whose
- * set-up still spills into the window says so).
+ * 2,500 clients each driver process asks pushes for (they ask at once), so that connecting and
+ * asking for pushes ends before the window (a run whose set-up still spills into the window says so).
  */
-export function scaleWarmupSeconds(clients: number): number {
-  return 1 + clients / 2500;
+export function scaleWarmupSeconds(clients: number, driverProcesses = 1): number {
+  return Math.ceil((1 + clients / (2500 * driverProcesses)) * 2) / 2;
 }
 
 /** Client counts of the Kaazing case measured live in the scale profile. */
@@ -183,6 +183,8 @@ function kaazingAt(template: RunTemplate, clients: number, ratePerSecond: number
     clients,
     pushRatePerSecond: ratePerSecond,
     ...(template.transport === 'short-poll' ? { pollIntervalMs: Math.round(1000 / ratePerSecond) } : {}),
+    // at least three messages to each client in the window
+    durationSeconds: Math.max(template.durationSeconds ?? RUN_DEFAULTS.durationSeconds, 3 / ratePerSecond),
     warmupSeconds: scaleWarmupSeconds(clients),
     ...(clients >= 100_000 ? { ladder: `kaazing/${template.transport}/${clients}` } : {}),
   };
@@ -198,9 +200,12 @@ export function spreadOverProcesses(template: RunTemplate): RunTemplate {
   let needed = processesNeeded(config);
   // autocannon is one process: a run that needs more is driven by the bench's own clients
   if (needed.driverProcesses > 1 && config.engine === 'autocannon') needed = processesNeeded({ ...config, engine: 'wirecost' });
+  const clients = config.clients;
+  const scaleWarmup = template.warmupSeconds === scaleWarmupSeconds(clients);
   return {
     ...template,
     ...(needed.driverProcesses > 1 ? { driverProcesses: needed.driverProcesses } : {}),
+    ...(needed.driverProcesses > 1 && scaleWarmup ? { warmupSeconds: scaleWarmupSeconds(clients, needed.driverProcesses) } : {}),
     ...(needed.serverProcesses > 1 ? { serverProcesses: needed.serverProcesses } : {}),
   };
 }
