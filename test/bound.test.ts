@@ -42,4 +42,14 @@ describe('the bound of a run', () => {
     assert.equal(decideBound({ ...cpuOnly, serverCpuCores: 0.95 }).side, 'server');
     assert.equal(decideBound({ ...cpuOnly, serverCpuCores: 0.5 }).side, 'none');
   });
+
+  it('a server of several processes is saturated when its busiest worker is, or when its workers together fill their cores', () => {
+    const workers = { ...idle, serverEventLoopUtilization: 0.5, serverCpuCores: 0.6, serverCores: 1 };
+    assert.equal(decideBound(workers).side, 'none');
+    const coresFull = decideBound({ ...workers, serverCpuCores: 0.95 });
+    assert.equal(coresFull.side, 'server', 'no worker alone was busy, and together they filled the core');
+    assert.match(coresFull.reason, /busiest worker's event loop was 50% busy and its workers used 0\.95 of 1 core/);
+    assert.equal(decideBound({ ...workers, serverEventLoopUtilization: 0.95 }).side, 'server');
+    assert.equal(decideBound({ ...workers, serverCpuCores: 1.5, serverCores: 2 }).side, 'none', 'two cores, three quarters used');
+  });
 });
