@@ -70,6 +70,6 @@ describe('the live Kaazing table', () => {
     // (1,000 − 300) MiB / 100,000 clients = 7,340 B a connection
     assert.equal(unsustained[13], '7,340');
     assert.match(cells(rows[1]!)[5]!, /50,000 of 50,000 \(100\.0%\): sustained/);
-    assert.match(section, /Not sustained: push\/websocket\/16B\/c100000\/r1/);
+    assert.match(section, /Not sustained: `push\/websocket\/16B\/c100000\/r1`/);
   });
 });
