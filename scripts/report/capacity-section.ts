@@ -145,10 +145,21 @@ function memorySteps(runs: CompletedRun[]): CompletedRun[] {
   return runs.filter((run) => run.config.target === undefined);
 }
 
+/**
+ * A step's y for the memory line: its peak RSS; where the ramp's steps differ in server processes
+ * (each holds a Node of its own), the growth over the RSS before the clients connected, so that
+ * a step's extra workers are not taken for its clients' memory.
+ */
+function memoryOf(steps: CompletedRun[], run: CompletedRun): number {
+  const layouts = new Set(steps.map((step) => step.server.workers?.length ?? 1));
+  const growth = layouts.size > 1 && steps.every((step) => step.server.rssBeforeClientsBytes !== undefined);
+  return growth ? run.server.peakRssBytes - run.server.rssBeforeClientsBytes! : run.server.peakRssBytes;
+}
+
 /** `best`: the step with the most clients held under the bound, whatever ended the ramp. */
 function memoryRow(transport: TransportName, runs: CompletedRun[], best: CompletedRun | undefined): string[] {
   const steps = memorySteps(runs);
-  const fit = fitLine(steps.map((run) => [run.clients, run.server.peakRssBytes] as const));
+  const fit = fitLine(steps.map((run) => [run.clients, memoryOf(steps, run)] as const));
   const average =
     best === undefined || best.config.target !== undefined
       ? '-'
@@ -228,7 +239,8 @@ export function capacitySection(results: Results, chartsDir: string): string | u
       "or not), and the **baseline** is the line's intercept: what the server holds with no client, Node and the module loader included " +
       `(computed: x the clients and y the peak RSS of each step, ${FORMULAS.leastSquares}). R² says how well a line fits the steps. ` +
       'The average (peak RSS / clients at the most clients held under the bound) puts the whole baseline on the clients: it is shown only ' +
-      'beside the slope, and is not the cost of a connection.',
+      'beside the slope, and is not the cost of a connection. Where the steps of a ramp ran on different numbers of server processes (each ' +
+      'worker a Node of its own), y is the growth of the peak RSS over the RSS before the clients connected, and the baseline is then near 0.',
     table(
       [
         'transport',
