@@ -116,6 +116,7 @@ export class Fleet implements FleetHandle {
   async run(window: FleetWindow): Promise<void> {
     this.recorder.window = window;
     this.sending = true;
+    for (const client of this.clients) client.start?.();
     const utilization = meterWindowUtilization(window);
     switch (this.config.scenario) {
       case 'echo':

@@ -63,7 +63,8 @@ describe('known answers', () => {
   it("a short-poll round trip's header bytes equal the heads of the raw request and response", { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer('short-poll', [], async (server) => {
       const client = createClient('short-poll', clientOptions(server, { pollIntervalMs: 60_000, captureBytes: 1 << 16 }));
-      await client.connect(); // registers and polls once (empty)
+      await client.connect(); // registers
+      client.start?.(); // and polls once (empty)
       await new Promise((resolve) => setTimeout(resolve, 100));
       const capture = client.wire.capture!;
       const up = capture.bytes('up').toString('latin1');

@@ -26,6 +26,7 @@ export async function connectedClient(transport: TransportName, server: ServerPr
   const client = createClient(transport, clientOptions(server, overrides));
   const recording = new RecordingClient(client);
   await client.connect();
+  client.start?.();
   return recording;
 }
 
@@ -38,6 +39,7 @@ export async function connectedNodeClient(transport: TransportName, server: Serv
   const client = createNodeClient(transport, { host: server.host, port: server.port, http: server.http ?? '1.1', ...(ca === undefined ? {} : { ca }) });
   const recording = new RecordingClient(client);
   await client.connect();
+  client.start?.();
   return recording;
 }
 

@@ -15,6 +15,24 @@ const EMPTY_POLL = Buffer.from('{"messages":[]}', 'utf8');
 
 abstract class PollClient extends HttpTransportClient {
   private lastId = 0;
+  /**
+   * Opened by start(): a client polls from the start of its run, not from its registration, so
+   * that a run's first clients do not poll (short polling: on and on) while the last ones are
+   * still registering: at 100,000 clients, their polls took the driver's whole core and the
+   * registrations never ended.
+   */
+  private startGate: () => void = () => {};
+  private readonly started = new Promise<void>((resolve) => (this.startGate = resolve));
+
+  start(): void {
+    this.startGate();
+  }
+
+  override async close(): Promise<void> {
+    const closed = super.close();
+    this.startGate(); // a client closed before its run started polls no more (closing is set)
+    await closed;
+  }
 
   /** How long to wait before the poll that follows one that started at `startedAtMs`. */
   protected abstract pauseMs(startedAtMs: number): number;
@@ -23,8 +41,9 @@ abstract class PollClient extends HttpTransportClient {
     this.lastId = 0;
   }
 
-  protected receive(started: () => void): Promise<void> {
+  protected async receive(started: () => void): Promise<void> {
     started();
+    await this.started;
     return this.pollForever();
   }
 

@@ -124,8 +124,10 @@ export interface TransportClient {
    * registered again): what the server knew of it (a push it asked for) is gone.
    */
   onReconnected: () => void;
-  /** Opens the connection or registers, and starts receiving. */
+  /** Opens the connection or registers, and starts receiving (a polling client waits for start()). */
   connect(): Promise<void>;
+  /** The run has started: a polling client starts to poll (the others receive from connect() on). */
+  start?(): void;
   /**
    * Sends one message to echo, UTF-8 text (bytes are sent as they are); resolves once the
    * transport has taken it. A client that took it at once returns SENT, which needs no watching.
