@@ -5,15 +5,18 @@
  * per-request objects beyond the request itself, no streams, no header objects unless asked for.
  *
  * A connection the server closes (or that fails) is opened again for the next request, as a
- * browser's or Node's agent does; the request that was in flight on it fails.
+ * browser's or Node's agent does; the request that was in flight on it fails. With
+ * ClientOptions.tls the socket is TLS (https, ALPN http/1.1), tapped underneath.
  */
 import type net from 'node:net';
 import { HttpMessageParser, NO_COUNTER, bodilessResponse, framedBodyLength, type HttpHead, type HttpSide, type MessagePlan } from '../wire/http1.ts';
-import { openTappedConnection, type ClientOptions, type ClientWire } from './transport-client.ts';
+import type { ClientOptions, ClientWire } from './transport-client.ts';
+import { openClientConnection } from './secure-connection.ts';
 
 /** What the caller of a request hears: the response's head, its body bytes (chunked encoding taken off), its end or an error. */
 export interface ResponseHandler {
-  onHead?(status: number, head: HttpHead): void;
+  /** `head`: the HTTP/1.1 head as parsed (an HTTP/2 response has none). */
+  onHead?(status: number, head?: HttpHead): void;
   onData?(bytes: Buffer): void;
   onEnd(status: number): void;
   onError(error: Error): void;
@@ -162,12 +165,13 @@ export class HttpConnection implements HttpSide {
   };
 
   private connect(): net.Socket {
-    const socket = openTappedConnection(this.wire, 'http', {
-      host: this.options.host,
-      port: this.options.port,
-      ...this.localEndpoint(),
-      noDelay: true,
-    });
+    const socket = openClientConnection(
+      this.wire,
+      'http',
+      this.options.tls,
+      { host: this.options.host, port: this.options.port, ...this.localEndpoint(), noDelay: true },
+      ['http/1.1'],
+    );
     const parser = new HttpMessageParser(NO_COUNTER, this);
     this.socket = socket;
     this.parser = parser;
