@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import { HttpMessageParser, NO_COUNTER, bodilessResponse, framedBodyLength, type HttpHead, type HttpSide, type MessagePlan } from '../wire/http1.ts';
 import type { ClientOptions, ClientWire } from './transport-client.ts';
-import { openClientConnection } from './secure-connection.ts';
+import { connectionClosed, endTlsConnection, openClientConnection } from './secure-connection.ts';
 
 /** What the caller of a request hears: the response's head, its body bytes (chunked encoding taken off), its end or an error. */
 export interface ResponseHandler {
@@ -117,11 +117,14 @@ export class HttpConnection implements HttpSide {
     else this.socket?.resume();
   }
 
-  /** Fails what is in flight and waiting, and closes the connection; resolves once its sockets are closed. */
+  /** Fails what is in flight and waiting, and closes the connection (over TLS as TLS closes); resolves once its sockets are closed. */
   async close(): Promise<void> {
     this.closed = true;
-    const closing = [...this.open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
-    for (const socket of this.open) socket.destroy();
+    const closing = [...this.open].map(connectionClosed);
+    for (const socket of this.open) {
+      if (this.options.tls === undefined) socket.destroy();
+      else endTlsConnection(socket);
+    }
     const request = this.inFlight;
     this.inFlight = undefined;
     request?.handler.onError(new ConnectionClosedError('the client is closed'));

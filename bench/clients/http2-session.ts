@@ -19,7 +19,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { COOKIE_NAME, ConnectionClosedError, cookieValue, type ResponseHandler } from './http-connection.ts';
 import { CONTENT_TYPES, RouteSession, collect, type BodyType, type HttpAnswer, type RequestHeaders } from './http-session.ts';
-import { openClientConnection } from './secure-connection.ts';
+import { TLS_CLOSE_WAIT_MS, connectionClosed, openClientConnection } from './secure-connection.ts';
 import type { ClientOptions, ClientWire } from './transport-client.ts';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS, HTTP2_HEADER_COOKIE, HTTP2_HEADER_CONTENT_TYPE } = http2.constants;
@@ -147,11 +147,22 @@ export class Http2Session extends RouteSession {
     }
   }
 
-  /** Fails what is in flight and closes the connection; resolves once its socket has closed (and been counted). */
+  /**
+   * Fails what is in flight (its streams cancelled) and closes the connection gracefully: the
+   * server's last bytes (its close_notify) are read and counted before the socket closes, as a
+   * capture sees them; destroyed if that takes over TLS_CLOSE_WAIT_MS. Resolves once the socket
+   * has closed.
+   */
   async close(): Promise<void> {
     this.markClosed();
-    const closing = [...this.sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
-    this.session?.destroy();
+    const closing = [...this.sockets].map(connectionClosed);
+    const session = this.session;
+    if (session !== undefined && !session.destroyed) {
+      for (const stream of this.streams) stream.close(http2.constants.NGHTTP2_CANCEL);
+      const timer = setTimeout(() => session.destroy(), TLS_CLOSE_WAIT_MS);
+      session.once('close', () => clearTimeout(timer));
+      session.close();
+    }
     await Promise.all(closing);
   }
 
@@ -207,7 +218,7 @@ export class Http2Session extends RouteSession {
       createConnection: () => {
         const socket = openClientConnection(this.wire, 'http2', this.options.tls, tcp, ['h2']);
         this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
+        void connectionClosed(socket).then(() => this.sockets.delete(socket));
         return socket;
       },
     });

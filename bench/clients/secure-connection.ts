@@ -64,6 +64,7 @@ export function openTappedTlsConnection(wire: ClientWire, protocol: WireProtocol
   };
   tcpSocket.once('close', countTcpBytes);
   socket.once('close', countTcpBytes);
+  tcpClosed.set(socket, new Promise((resolve) => tcpSocket.once('close', () => resolve())));
   actOnTcp(socket, tcpSocket);
   tcpSocket.connect(tcp);
   return socket;
@@ -113,6 +114,36 @@ export function openTappedHttp2Session(
     ...session,
     createConnection: () => openTappedTlsConnection(wire, 'http2', tcp, { ALPNProtocols: ['h2'], ...options }),
   });
+}
+
+/** The tapped TLS sockets' TCP sockets, closed: the TLS socket may close first, its last bytes still on their way through the TCP one. */
+const tcpClosed = new WeakMap<net.Socket, Promise<void>>();
+
+/**
+ * Resolves once a client's connection (from openClientConnection) has closed and every byte it
+ * carried is counted: over TLS, once its TCP socket has, which may be after the TLS socket.
+ */
+export function connectionClosed(socket: net.Socket): Promise<void> {
+  const tcp = tcpClosed.get(socket);
+  if (tcp !== undefined) return tcp;
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** How long a client's TLS connection it closes waits for the server's close_notify and FIN before it is destroyed. */
+export const TLS_CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Closes a client's TLS connection as TLS closes: its close_notify and FIN, then the server's,
+ * read (and counted, as a capture sees them: a connection destroyed at once would leave the
+ * server's close_notify unread, on the wire but in no count); destroyed if they have not come
+ * within TLS_CLOSE_WAIT_MS.
+ */
+export function endTlsConnection(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), TLS_CLOSE_WAIT_MS);
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
+  socket.end();
 }
 
 /** tls.connect()'s options for a client's TLS: the one version it offers, the CA it trusts and the protocols it offers by ALPN (none: no ALPN). */

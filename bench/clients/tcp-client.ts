@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from '../../servers/tcp-framing.ts';
 import { ClientBase, SENT, countError, type TransportClient } from './transport-client.ts';
-import { openClientConnection, openEvent } from './secure-connection.ts';
+import { connectionClosed, openClientConnection, openEvent } from './secure-connection.ts';
 
 /** Far above any message the servers allow: the client never refuses what a server sends. */
 const MAX_FRAME_BYTES = 0x7fff_ffff;
@@ -63,10 +63,9 @@ export class TcpClient extends ClientBase implements TransportClient {
     this.closing = true;
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once('close', () => resolve());
-      socket.end();
-    });
+    const closed = connectionClosed(socket);
+    socket.end();
+    return closed;
   }
 
   /** Hands the frame to the socket (no write callback: a write that fails closes the socket, and its error is counted). */

@@ -8,7 +8,8 @@
 import WebSocket from 'ws';
 import { ROUTES, clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { ClientBase, SENT, type TransportClient } from './transport-client.ts';
-import { openClientConnection } from './secure-connection.ts';
+import type net from 'node:net';
+import { connectionClosed, openClientConnection } from './secure-connection.ts';
 
 /** The origin of a page served where the WebSocket is: ws://host:port gives http://host:port, wss:// https://. */
 export function ownOrigin(url: URL): string {
@@ -18,6 +19,8 @@ export function ownOrigin(url: URL): string {
 export class WebSocketClient extends ClientBase implements TransportClient {
   readonly transport = 'websocket' as const;
   private socket: WebSocket | undefined;
+  /** The connection under the WebSocket (its TCP or TLS socket), whose close ends close(). */
+  private connection: net.Socket | undefined;
 
   get url(): string {
     return this.options.url ?? `${this.options.tls === undefined ? 'ws' : 'wss'}://${this.options.host}:${this.options.port}${ROUTES.websocket}`;
@@ -38,13 +41,13 @@ export class WebSocketClient extends ClientBase implements TransportClient {
       perMessageDeflate: this.options.perMessageDeflate,
       ...(origin === null ? {} : { origin }),
       createConnection: () =>
-        openClientConnection(
+        (this.connection = openClientConnection(
           this.wire,
           'websocket',
           this.options.tls,
           { host: target.hostname, port: Number(target.port || (secure ? 443 : 80)), ...this.localEndpoint(), noDelay: true },
           ['http/1.1'],
-        ),
+        )),
     });
     this.socket = socket;
     socket.on('message', (data: Buffer, isBinary) => {
@@ -74,14 +77,18 @@ export class WebSocketClient extends ClientBase implements TransportClient {
     else this.socket?.resume();
   }
 
-  close(): Promise<void> {
+  /** Closes the WebSocket (its closing handshake); resolves once its connection has closed and every byte is counted. */
+  async close(): Promise<void> {
     this.closing = true;
     const socket = this.socket;
-    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once('close', () => resolve());
-      socket.close(1000);
-    });
+    const connection = this.connection;
+    if (socket !== undefined && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close(1000);
+      });
+    }
+    if (connection !== undefined) await connectionClosed(connection);
   }
 
   /** Hands the frame to `ws` (no write callback: a write that fails closes the socket, and its error is counted). */
