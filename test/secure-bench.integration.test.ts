@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runScenario } from '../bench/engine.ts';
+import { ServerProcess } from '../bench/server-process.ts';
+import { createTlsCertificate, removeTlsCertificate } from '../bench/tls-certificate.ts';
 import { RUN_DEFAULTS } from '../bench/scenarios.ts';
 import type { CompletedRun, Results } from '../bench/result.ts';
 import { delay, runCommand, waitFor } from './helpers.ts';
@@ -178,6 +180,37 @@ describe('the bench over TLS and HTTP/2', () => {
       const result = await runScenario({ ...RUN_DEFAULTS, scenario: 'push', transport, clients: 1, http: '2', ...(tls === undefined ? {} : { tls }) }, context);
       assert.equal(result.state, 'failed');
       if (result.state === 'failed') assert.match(result.error, message);
+    }
+  });
+
+  it("fails a run whose target's certificate its clients cannot verify, and says how to trust it (--ca)", { timeout: 30_000 }, async () => {
+    const certificate = await createTlsCertificate();
+    const server = await ServerProcess.start('websocket', { tls: { certPath: certificate.certPath, keyPath: certificate.keyPath } });
+    try {
+      const config = {
+        ...RUN_DEFAULTS,
+        scenario: 'echo' as const,
+        transport: 'websocket' as const,
+        clients: 1,
+        tls: '1.3' as const,
+        warmupSeconds: 0.1,
+        durationSeconds: 0.3,
+      };
+      const context = { serverCommand: [], localAddresses: [], emit: () => {} };
+      const target = `wss://127.0.0.1:${server.port}/ws`;
+      const refused = await runScenario({ ...config, target }, context);
+      assert.equal(refused.state, 'failed');
+      if (refused.state === 'failed')
+        assert.match(
+          refused.error,
+          /the clients refused the server's certificate \(.*self-signed certificate.*\): give the CA that signed it with --ca <file>/,
+        );
+      // the same target, its CA given
+      const trusted = await runScenario({ ...config, target }, { ...context, ca: { pem: certificate.certPem, path: certificate.certPath } });
+      assert.equal(trusted.state, 'completed', trusted.state === 'failed' ? trusted.error : '');
+    } finally {
+      await server.stop();
+      await removeTlsCertificate(certificate);
     }
   });
 });
