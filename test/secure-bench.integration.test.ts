@@ -58,7 +58,12 @@ function assertSplitMatchesSockets(run: CompletedRun): void {
     assert.equal(split.payload + split.headers + split.framing + split.setup + split.tls, split.total, `${run.id} ${direction}: the parts add up`);
     assert.ok(split.tls > 0, `${run.id} ${direction}: TLS's own bytes are counted`);
   }
-  assert.deepEqual(run.warnings, [], `${run.id}: no warning`);
+  // a closed-loop echo may be driver-bound; nothing may be miscounted, lost, duplicated or reordered
+  assert.deepEqual(
+    run.warnings.filter((warning) => /byte split|LOST|duplicated|reordered/.test(warning)),
+    [],
+    `${run.id}: ${run.warnings.join('; ')}`,
+  );
   assert.equal(run.messages.lost, 0);
 }
 
