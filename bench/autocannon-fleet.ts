@@ -34,6 +34,8 @@ export const AUTOCANNON_POLL_INTERVAL_MS = 1000;
 /** Whether autocannon can drive this run (see the header comment). */
 export function autocannonCanDrive(config: RunConfig): boolean {
   if (config.transport !== 'short-poll' || config.target !== undefined || config.fault !== undefined) return false;
+  // its sockets are its own: no TLS for the accountant to read, no HTTP/2
+  if (config.tls !== undefined || config.http !== undefined) return false;
   // one autocannon, one process, one port: not a run spread over processes
   if ((config.driverProcesses ?? 1) > 1 || (config.serverProcesses ?? 1) > 1) return false;
   if (config.scenario === 'echo') return config.targetRatePerSecond === 0 && config.inFlight === 1;

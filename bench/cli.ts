@@ -2,9 +2,9 @@
  * npm run bench: runs a suite of scenarios, prints a summary table, and writes results.json
  * and report.md (with its charts) under reports/<run-id>/ or --out.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TRANSPORTS, isTransportName, type TransportName } from '../servers/contract.ts';
+import { HTTP2_TRANSPORTS, TRANSPORTS, TLS_VERSIONS, isTransportName, type TransportName } from '../servers/contract.ts';
 import { normalizeOrigin } from '../servers/origin.ts';
 import { runScenario, type EngineContext, type EngineEvent } from './engine.ts';
 import { measureBrowser, type BrowserOptions, type BrowserOutcome } from './browser/measure.ts';
@@ -35,6 +35,7 @@ import { firstMessageFor } from './link/first-message.ts';
 import { parseShard } from './shard.ts';
 import type { ShardMessage } from './shard-process.ts';
 import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
+import { createRunCertificate, removeRunCertificate } from './run-certificate.ts';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -48,7 +49,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   profile: {
     type: 'string',
     value: 'name',
-    help: "default, quick, scale (1,000 to 100,000 clients and each transport's capacity; several minutes), faults (clients dropped, a cut link, a slow consumer) or driver (the bench's clients against bare loads, wrk and autocannon)",
+    help: "default, quick, scale (1,000 to 100,000 clients and each transport's capacity; several minutes), faults (clients dropped, a cut link, a slow consumer), protocols (every transport over HTTP/1.1, TLS 1.3 and HTTP/2 over TLS; a few minutes) or driver (the bench's clients against bare loads, wrk and autocannon)",
   },
   'latency-bound': {
     type: 'string',
@@ -68,6 +69,16 @@ const OPTIONS: Record<string, OptionSpec> = {
   'broadcast-events': { type: 'string', value: 'n', help: `broadcast: events in the window (default ${RUN_DEFAULTS.broadcastEvents})` },
   'long-poll-timeout': { type: 'string', value: 'ms', help: `long-poll: how long the server holds an empty poll (default ${RUN_DEFAULTS.longPollTimeoutMs})` },
   'per-message-deflate': { type: 'boolean', help: 'websocket: negotiate permessage-deflate' },
+  tls: {
+    type: 'string',
+    value: 'version',
+    help: 'every run over TLS 1.3 or 1.2 (bare --tls: 1.3): https, wss, TLS over TCP; the bench makes one certificate for its servers, its clients trust it',
+  },
+  http: {
+    type: 'string',
+    value: 'version',
+    help: '2: short-poll, long-poll and SSE over HTTP/2, one connection per client (needs --tls: browsers speak HTTP/2 over TLS only); narrows the suite to them',
+  },
   rtt: { type: 'string', value: 'list', help: 'round-trip times in ms to add between driver and server, e.g. 0,20,100 (an emulated link, see --link)' },
   bandwidth: { type: 'string', value: 'rate', help: 'bits per second each direction of the link carries, e.g. 10mbit, 1gbit (an emulated link, see --link)' },
   queue: { type: 'string', value: 'size', help: 'netns link: the queue in front of --bandwidth, e.g. 64KiB (drop-tail; default 100 ms at the rate)' },
@@ -83,7 +94,12 @@ const OPTIONS: Record<string, OptionSpec> = {
   target: {
     type: 'string',
     value: 'url',
-    help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle); a comma list of URLs on one host: client i goes to the (i mod n)-th (a server with a port per worker)',
+    help: 'drive a server the suite did not start, e.g. ws://127.0.0.1:8080/ (echo, push, idle; https://, wss:// and tls:// over TLS); a comma list of URLs on one host: client i goes to the (i mod n)-th (a server with a port per worker)',
+  },
+  ca: {
+    type: 'string',
+    value: 'file',
+    help: "a --target over TLS: the CA certificate (PEM) its server's certificate is verified with (default: Node's own CAs); an unverified certificate fails the run",
   },
   'server-processes': {
     type: 'string',
@@ -139,7 +155,21 @@ export interface BenchOptions {
   localAddresses: number;
   /** --link: how shaped runs are carried. */
   link: LinkRequest;
+  /** --ca: the CA (PEM file) a --target over TLS is verified with. */
+  ca?: string;
 }
+
+/** `--tls` with no value after it (the end, or another option next) is `--tls=1.3`; the bench takes no positional arguments, so anything else next is its value. */
+export function bareTls(args: string[]): string[] {
+  return args.map((arg, index) => {
+    const next = args[index + 1];
+    return arg === '--tls' && (next === undefined || next.startsWith('-')) ? '--tls=1.3' : arg;
+  });
+}
+
+/** URL schemes of --target over TLS, and the transport each names. */
+const TLS_TARGETS: Record<string, TransportName> = { 'https:': 'short-poll', 'wss:': 'websocket', 'tls:': 'tcp' };
+const PLAIN_TARGETS: Record<string, TransportName> = { 'http:': 'short-poll', 'ws:': 'websocket', 'tcp:': 'tcp' };
 
 function list(raw: string, option: string): string[] {
   const items = raw.split(',').map((item) => item.trim());
@@ -156,7 +186,7 @@ function positive(raw: string, option: string, { integer = true, allowZero = fal
 
 export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   const values = parseCommandLine({
-    args,
+    args: bareTls(args),
     strict: true,
     allowPositionals: false,
     options: Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, { type: spec.type }])),
@@ -236,6 +266,26 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   if (jitter !== undefined) set.jitterMs = positive(jitter, 'jitter', { integer: false, allowZero: true });
   const seed = text('seed');
   if (seed !== undefined) set.seed = positive(seed, 'seed', { allowZero: true });
+  const tls = text('tls');
+  if (tls !== undefined) {
+    if (!(TLS_VERSIONS as readonly string[]).includes(tls)) throw new UsageError(`--tls takes ${TLS_VERSIONS.join(' or ')} (or nothing: 1.3), not "${tls}"`);
+    set.tls = tls as (typeof TLS_VERSIONS)[number];
+  }
+  const httpVersion = text('http');
+  if (httpVersion !== undefined) {
+    if (httpVersion === '1.1') {
+      // HTTP/1.1 is every run's without --http
+    } else if (httpVersion !== '2') throw new UsageError(`--http takes 2 (HTTP/2) or 1.1, not "${httpVersion}"`);
+    else {
+      if (set.tls === undefined && !/^(https|wss|tls):/.test(text('target') ?? ''))
+        throw new UsageError('--http 2 runs over TLS, as browsers speak it: add --tls (h2c, HTTP/2 in plaintext, is not offered)');
+      set.http = '2';
+      const others = overrides.transports?.filter((transport) => !HTTP2_TRANSPORTS.includes(transport)) ?? [];
+      if (others.length > 0)
+        throw new UsageError(`--http 2 carries ${HTTP2_TRANSPORTS.join(', ')}: ${others.join(' and ')} ha${others.length > 1 ? 've' : 's'} no HTTP/2 form`);
+      overrides.transports ??= [...HTTP2_TRANSPORTS];
+    }
+  }
   const link = text('link') ?? 'auto';
   if (!(LINK_REQUESTS as readonly string[]).includes(link)) throw new UsageError(`--link takes ${LINK_REQUESTS.join(', ')}, not "${link}"`);
   const target = text('target');
@@ -247,7 +297,8 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
       } catch {
         throw new UsageError(`--target: "${item}" is not a URL`);
       }
-      if (!['ws:', 'http:', 'tcp:'].includes(url.protocol)) throw new UsageError('--target must be a ws://, http:// or tcp:// URL');
+      if (!(url.protocol in PLAIN_TARGETS) && !(url.protocol in TLS_TARGETS))
+        throw new UsageError('--target must be a ws://, http:// or tcp:// URL, or over TLS a wss://, https:// or tls:// one');
       if (url.port === '') throw new UsageError('--target must name a port');
       return url;
     });
@@ -259,9 +310,16 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     }
     set.target = urls.length > 1 ? url.href : target;
     if (urls.length > 1) set.targetPorts = urls.map((one) => Number(one.port));
-    if (overrides.transports === undefined) overrides.transports = [url.protocol === 'ws:' ? 'websocket' : url.protocol === 'tcp:' ? 'tcp' : 'short-poll'];
+    const overTls = url.protocol in TLS_TARGETS;
+    if (overTls) set.tls ??= '1.3';
+    else if (set.tls !== undefined)
+      throw new UsageError(`--tls with a plaintext --target (${url.protocol}//): give a ${Object.keys(TLS_TARGETS).join(', ')} URL`);
+    if (overrides.transports === undefined) overrides.transports = [(overTls ? TLS_TARGETS : PLAIN_TARGETS)[url.protocol]!];
     if (overrides.transports.length !== 1) throw new UsageError('--target drives one server: name one transport with --transports');
   }
+  const ca = text('ca');
+  if (ca !== undefined && (set.target === undefined || set.tls === undefined))
+    throw new UsageError("--ca verifies a --target over TLS (https://, wss://, tls://): the bench's own servers use the certificate it makes");
   const cookie = text('cookie-bytes');
   if (cookie !== undefined) set.cookieBytes = positive(cookie, 'cookie-bytes', { allowZero: true });
   const origin = text('origin');
@@ -297,7 +355,18 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     ...(text('out') === undefined ? {} : { out: text('out')! }),
     localAddresses,
     link: link as LinkRequest,
+    ...(ca === undefined ? {} : { ca }),
   };
+}
+
+/** The CA of --ca, read (undefined: none given); a string: why it cannot be. */
+function readCa(options: BenchOptions): { pem: string; path: string } | undefined | string {
+  if (options.ca === undefined) return undefined;
+  try {
+    return { pem: readFileSync(options.ca, 'utf8'), path: path.resolve(options.ca) };
+  } catch (error) {
+    return `--ca: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
 
 /**
@@ -352,7 +421,9 @@ export function exitStatus(results: Pick<Results, 'runs' | 'browser'>): number {
  * link) again, against the Go server through --target. Only echo: the Go server has no push.
  */
 async function runGoPeer(runs: RunConfig[], context: EngineContext, into: RunResult[]): Promise<{ skipped?: string; version?: string; runIds: string[] }> {
-  const echoes = runs.filter((run) => run.scenario === 'echo' && run.transport === 'websocket' && !run.perMessageDeflate && run.rttMs === 0);
+  const echoes = runs.filter(
+    (run) => run.scenario === 'echo' && run.transport === 'websocket' && !run.perMessageDeflate && run.rttMs === 0 && run.tls === undefined,
+  );
   if (echoes.length === 0) return { skipped: 'no WebSocket echo run to set it beside', runIds: [] };
   const peer = await startGoEchoServer();
   if ('skipped' in peer) {
@@ -379,7 +450,7 @@ async function runGoPeer(runs: RunConfig[], context: EngineContext, into: RunRes
  * launcher sends once every shard has connected. Writes results.json alone: a shard's figures
  * mean something merged with the others' (npm run report -- --merge).
  */
-async function runShard(config: RunConfig, options: BenchOptions, args: string[]): Promise<number> {
+async function runShard(config: RunConfig, options: BenchOptions, args: string[], ca: EngineContext['ca']): Promise<number> {
   const environment = describeEnvironment(['npm run bench --', ...args].join(' '));
   const outDir = options.out ?? path.join('reports', `${runStamp(new Date(environment.startedAt))}-shard-${config.shard!.index}-of-${config.shard!.count}`);
   mkdirSync(outDir, { recursive: true });
@@ -405,6 +476,7 @@ async function runShard(config: RunConfig, options: BenchOptions, args: string[]
       if (event.type === 'phase') process.stderr.write(`bench: ${event.id} (shard ${config.shard!.index}/${config.shard!.count}): ${event.phase}\n`);
     },
     windowStart,
+    ...(ca === undefined ? {} : { ca }),
   });
   const results: Results = {
     schemaVersion: SCHEMA_VERSION,
@@ -448,7 +520,23 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     );
     return 2;
   }
-  if (options.shard !== undefined) return runShard({ ...runs[0]!, shard: options.shard }, options, args);
+  const ca = readCa(options);
+  if (typeof ca === 'string') {
+    process.stderr.write(`bench: ${ca}\n`);
+    return 2;
+  }
+  if (options.shard !== undefined) return runShard({ ...runs[0]!, shard: options.shard }, options, args, ca);
+  // one certificate for every TLS run of the bench, removed when it ends (on exit or a signal at the latest)
+  const certificate = runs.some((run) => run.tls !== undefined && run.target === undefined) ? await createRunCertificate() : undefined;
+  try {
+    return await runSuite(options, args, runs, { ...(certificate === undefined ? {} : { certificate }), ...(ca === undefined ? {} : { ca }) });
+  } finally {
+    if (certificate !== undefined) await removeRunCertificate(certificate);
+  }
+}
+
+/** The suite's runs, one after another, and what a whole suite adds; `tls` goes into every run's context. */
+async function runSuite(options: BenchOptions, args: string[], runs: RunConfig[], tls: Pick<EngineContext, 'certificate' | 'ca'>): Promise<number> {
   const environment = describeEnvironment(['npm run bench --', ...args].join(' '));
   const outDir = options.out ?? path.join('reports', runStamp(new Date(environment.startedAt)));
   mkdirSync(outDir, { recursive: true });
@@ -493,6 +581,7 @@ async function bench(options: BenchOptions, args: string[]): Promise<number> {
     emit,
     ...(link === undefined ? {} : { link }),
     driverCores: plan.pinning.applied ? coreCount(plan.pinning.driverCores) : availableParallelism(),
+    ...tls,
   };
   // the driver benchmark first, on a driver that has run nothing else: its code then meets one transport at a time, as
   // in --profile driver (after every transport has run, the same code can run measurably slower: see the README)

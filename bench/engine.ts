@@ -38,6 +38,9 @@ import { shardAddresses, shardShare } from './shard.ts';
 import { cannotShard } from './run-args.ts';
 import { defaultDriverProcesses } from './limits.ts';
 import { availableParallelism, hostname } from 'node:os';
+import { createRunCertificate, removeRunCertificate, type RunCertificate } from './run-certificate.ts';
+import type { ClientTls } from './clients/transport-client.ts';
+import type { StartOptions } from './server-process.ts';
 
 export type EnginePhase = 'starting server' | 'connecting' | 'warming up' | 'measuring' | 'draining';
 
@@ -64,6 +67,13 @@ export interface EngineContext {
   windowStart?: (connectedAtMs: number) => Promise<number>;
   /** Cores the driver may use (its pinning), which bound its default number of processes; absent: the machine's. */
   driverCores?: number;
+  /**
+   * TLS runs: the bench's certificate (bench/run-certificate.ts), which the servers it starts
+   * present and its clients trust. Absent: a TLS run makes one of its own, removed after it.
+   */
+  certificate?: RunCertificate;
+  /** A --target over TLS: the CA its clients verify the server's certificate with (--ca), PEM and file; absent: Node's own CAs. */
+  ca?: { pem: string; path: string };
 }
 
 /** After every driver process has connected, its window starts this much later at the earliest (the start message's way over IPC). */
@@ -103,16 +113,33 @@ function targetUrl(config: RunConfig, server: ServerProcess | undefined): string
   if (config.target !== undefined) return config.target;
   if (server === undefined) throw new Error('no server and no target');
   const base = `${server.host}:${server.port}`;
+  const secure = config.tls !== undefined;
   switch (config.transport) {
     case 'websocket':
-      return `ws://${base}${ROUTES.websocket}`;
+      return `${secure ? 'wss' : 'ws'}://${base}${ROUTES.websocket}`;
     case 'tcp':
-      return `tcp://${base}`;
+      return `${secure ? 'tls' : 'tcp'}://${base}`;
     case 'sse':
-      return `http://${base}${ROUTES.events}`;
+      return `${secure ? 'https' : 'http'}://${base}${ROUTES.events}`;
     default:
-      return `http://${base}${ROUTES.messages}`;
+      return `${secure ? 'https' : 'http'}://${base}${ROUTES.messages}`;
   }
+}
+
+/** Why the run's protocols cannot be (HTTP/2 where it does not apply, or without TLS), or undefined. */
+export function refuseProtocols(config: RunConfig): string | undefined {
+  if (config.http === '2' && (config.transport === 'websocket' || config.transport === 'tcp')) {
+    return `HTTP/2 carries short-poll, long-poll and SSE: ${config.transport} has no HTTP/2 form (leave out --http 2)`;
+  }
+  if (config.http === '2' && config.tls === undefined) return 'HTTP/2 runs over TLS, as browsers speak it: add --tls';
+  return undefined;
+}
+
+/** Whether a failure is the clients refusing the server's certificate. */
+function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) || /certificate/i.test(message);
 }
 
 /** Splits `total` clients over `workers` fleets as evenly as whole numbers allow. */
@@ -153,11 +180,16 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
   let server: ServerProcess | undefined;
   let relay: DelayRelay | undefined;
   let netns: NetnsLink | undefined;
+  let ownCertificate: RunCertificate | undefined;
   try {
+    // a TLS run the bench did not make a certificate for makes its own
+    if (config.tls !== undefined && config.target === undefined && context.certificate === undefined && refuseProtocols(config) === undefined) {
+      ownCertificate = await createRunCertificate();
+    }
     const result = await measure(
       config,
       id,
-      context,
+      ownCertificate === undefined ? context : { ...context, certificate: ownCertificate },
       (started) => (server = started),
       (started) => (relay = started),
       (started) => (netns = started),
@@ -179,6 +211,7 @@ export async function runScenario(config: RunConfig, context: EngineContext): Pr
     await (relay as DelayRelay | undefined)?.close();
     await (server as ServerProcess | undefined)?.stop();
     await (netns as NetnsLink | undefined)?.close();
+    if (ownCertificate !== undefined) await removeRunCertificate(ownCertificate);
   }
 }
 
@@ -228,6 +261,8 @@ async function measure(
   netnsStarted: (link: NetnsLink) => void,
 ): Promise<CompletedRun> {
   const warnings: string[] = [];
+  const refused = refuseProtocols(config);
+  if (refused !== undefined) throw new Error(refused);
   const method = linkMethodFor(config, context.link);
   if (method.method !== 'netns' && needsNetns(config)) {
     throw new Error(`loss, jitter and a queue need the netns link, and this run has the ${method.method} link: ${method.reason}`);
@@ -253,9 +288,16 @@ async function measure(
   const localAddresses = netns === undefined ? shardAddresses(context.localAddresses, config.shard, targetHost) : [];
   const exceeded = runExceedsLimits(driven, { localAddresses: localAddresses.length, driverProcesses, serverProcesses: config.serverProcesses ?? 1 });
   if (exceeded !== undefined) throw new Error(exceeded);
-  const serverStart = {
+  // TLS: the servers present the run's certificate, the clients trust it (or, against a --target, the CA given)
+  const certificate = config.tls === undefined || config.target !== undefined ? undefined : context.certificate;
+  if (config.tls !== undefined && config.target === undefined && certificate === undefined) throw new Error('a TLS run needs the bench certificate');
+  const ca = config.target !== undefined ? context.ca : certificate === undefined ? undefined : { pem: certificate.certPem, path: certificate.certPath };
+  const clientTls: ClientTls | undefined = config.tls === undefined ? undefined : { version: config.tls, ...(ca === undefined ? {} : { ca: ca.pem }) };
+  const serverStart: StartOptions = {
     pinCommand: netns === undefined ? context.serverCommand : [...netns.inNamespace('server'), ...context.serverCommand],
     ...(netns === undefined ? {} : { host: netns.serverAddress }),
+    ...(certificate === undefined ? {} : { tls: { certPath: certificate.certPath, keyPath: certificate.keyPath, version: config.tls } }),
+    ...(config.http === undefined ? {} : { http: config.http }),
   };
   let server: ServerProcess | undefined;
   if (config.target === undefined) {
@@ -289,6 +331,7 @@ async function measure(
     config: driven,
     clients,
     captureBytes: first && context.onSample !== undefined ? SAMPLE_BYTES : 0,
+    headerSeries: first,
     localAddresses,
     firstClient: share.first + firstClient,
     processClient: firstClient,
@@ -299,6 +342,8 @@ async function measure(
       ...(config.transport === 'websocket' ? { url: target } : {}),
       ...(config.origin === undefined ? {} : { origin: config.origin }),
       ...(config.cookieBytes === undefined ? {} : { cookieBytes: config.cookieBytes }),
+      ...(clientTls === undefined ? {} : { tls: clientTls }),
+      ...(config.http === undefined ? {} : { http: config.http }),
       pollIntervalMs: config.pollIntervalMs,
       perMessageDeflate: config.perMessageDeflate,
     },
@@ -313,7 +358,7 @@ async function measure(
   const targets = ports === undefined ? [target] : ports.map((port) => Object.assign(new URL(target), { port: String(port) }).href);
   const fleets: FleetHandle[] =
     driverProcesses > 1
-      ? [new ShardFleet(config, targets, driverProcesses, context.localAddresses.length)]
+      ? [new ShardFleet(config, targets, driverProcesses, context.localAddresses.length, ca?.path)]
       : split.map((clients, index) =>
           netns !== undefined
             ? new NamespaceFleet(plan(clients, index === 0, firstOf(index)), netns.inNamespace('client'))
@@ -325,7 +370,13 @@ async function measure(
         );
   const measured = await driveFleets(fleets, async () => {
     context.emit({ type: 'phase', id, phase: 'connecting' });
-    await Promise.all(fleets.map((fleet) => fleet.connect()));
+    await Promise.all(fleets.map((fleet) => fleet.connect())).catch((error: unknown) => {
+      if (config.tls === undefined || !isCertificateError(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `the clients refused the server's certificate (${message})${config.target === undefined ? '' : ': give the CA that signed it with --ca <file>'}`,
+      );
+    });
 
     const connectedAtMs = clockNowMs();
     const startMs =
@@ -424,6 +475,7 @@ async function measure(
       : undefined);
   if (config.fault !== undefined && fault === undefined) warnings.push(`the ${config.fault} fault was not injected (the window ended first)`);
   const sample = results[0]?.sample;
+  const headerSeries = results[0]?.headerSeries;
   if (sample !== undefined) context.onSample?.({ transport: config.transport, runId: id, ...sample, limitBytes: SAMPLE_BYTES });
   const histogram = mergeHistograms(results.map((result) => result.histogram));
   const lastClient = newHistogram();
@@ -505,6 +557,7 @@ async function measure(
     socketBytes: merged.socketBytes,
     connections: { opened: merged.connectionsOpened, perClient: merged.connectionsOpened / driven.clients },
     latencyMs: summarize(histogram),
+    ...(headerSeries === undefined ? {} : { headerSeries }),
     ...(config.scenario === 'broadcast' ? { broadcastLastClientMs: summarize(lastClient) } : {}),
     throughput: {
       messagesPerSecond: deliveredPerSecond,

@@ -37,6 +37,8 @@ export interface FleetResult {
   fault?: { atMs: number; durationMs: number };
   /** The first bytes of the first client's first connection, base64, when the plan asked for them. */
   sample?: { up: string; down: string };
+  /** The header series of the first client's first connection, when the plan asked for it. */
+  headerSeries?: { requests: number[]; responses: number[] };
 }
 
 /**
@@ -188,7 +190,9 @@ export class FleetRecorder {
     // what the clients sent; a push's or a broadcast's is the server's to count (the engine reads its counters)
     const sent = this.config.scenario === 'echo' ? records.reduce((sum, record) => sum + record.echoSent - record.echoFailed, 0) : 0;
     const capture = clients[0]?.wire.capture;
+    const headerSeries = clients[0]?.wire.headerSeries;
     return {
+      ...(headerSeries === undefined ? {} : { headerSeries }),
       ...(capture === undefined ? {} : { sample: { up: capture.bytes('up').toString('base64'), down: capture.bytes('down').toString('base64') } }),
       clients: records.length,
       histogram: encodeHistogram(this.histogram),

@@ -22,6 +22,8 @@ export interface FleetPlan {
   localAddresses: string[];
   /** Keep a sample of the first client's first connection, this many bytes each way (0: none). */
   captureBytes: number;
+  /** Keep the header series of the first client's first connection (the run's first fleet: CompletedRun.headerSeries). */
+  headerSeries?: boolean;
   /** A server with a port per worker: client i of the run goes to ports[i mod n] (sticky placement); absent: client.port. */
   ports?: number[];
   /** The run's number of this fleet's first client (a shard's or a worker's share starts there). */
@@ -66,6 +68,7 @@ export function clientOptionsFor(plan: FleetPlan, index: number): ClientOptions 
     ...(port === undefined ? {} : { port }),
     ...(localPort === undefined ? {} : { localPort }),
     ...(index === 0 && plan.captureBytes > 0 ? { captureBytes: plan.captureBytes } : {}),
+    ...(index === 0 && plan.headerSeries === true ? { headerSeries: true } : {}),
     ...(localAddress === undefined ? {} : { localAddress }),
   };
 }

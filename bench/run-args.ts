@@ -50,5 +50,7 @@ export function runArgs(config: RunConfig): string[] {
   if (config.perMessageDeflate) args.push('--per-message-deflate');
   if (config.cookieBytes !== undefined) args.push('--cookie-bytes', String(config.cookieBytes));
   if (config.origin !== undefined) args.push('--origin', config.origin ?? 'none');
+  if (config.tls !== undefined) args.push(`--tls=${config.tls}`);
+  if (config.http !== undefined) args.push('--http', config.http);
   return args;
 }

@@ -2,7 +2,7 @@
  * Scenarios are data: the default matrix is a list of plain objects, and every run's id says
  * what it is ("echo/websocket/1KiB/c50").
  */
-import { TRANSPORTS, type TransportName } from '../servers/contract.ts';
+import { HTTP2_TRANSPORTS, TRANSPORTS, type TransportName } from '../servers/contract.ts';
 import { SCENARIOS, type RunConfig, type ScenarioName } from './result.ts';
 import { autocannonCanDrive } from './autocannon-fleet.ts';
 import { processesNeeded } from './limits.ts';
@@ -129,6 +129,31 @@ const KAAZING_LINK_RUNS: RunTemplate[] = KAAZING_LINK_RATES.flatMap((rate) =>
   })),
 );
 
+/** The Kaazing poll's warm-up over TLS: 1,000 clients' TLS handshakes and first requests take the driver about a second more. */
+const KAAZING_TLS_WARMUP_SECONDS = 2;
+
+/**
+ * The protocols the default suite carries beside plaintext HTTP/1.1, where they give a verdict or
+ * a table a run of their own: the Kaazing short-poll over HTTP/2 (its headers after HPACK), and
+ * the default push (50 clients, 1 KiB) over HTTP/2 for each polling transport and over TLS 1.3
+ * for WebSocket, polling and WebSocket then compared over the same TLS. Short windows: the
+ * work is the same as the plaintext runs', so the report sets them side by side.
+ */
+const DEFAULT_PROTOCOL_RUNS: RunTemplate[] = [
+  { ...KAAZING_RUNS[0]!, tls: '1.3', http: '2', warmupSeconds: KAAZING_TLS_WARMUP_SECONDS },
+  ...(['short-poll', 'long-poll'] as const).map((transport): RunTemplate => ({
+    scenario: 'push',
+    transport,
+    clients: 50,
+    payloadBytes: SIZES.small,
+    tls: '1.3',
+    http: '2',
+    warmupSeconds: 0.5,
+    durationSeconds: 1.5,
+  })),
+  { scenario: 'push', transport: 'websocket', clients: 50, payloadBytes: SIZES.small, tls: '1.3', warmupSeconds: 0.5, durationSeconds: 1.5 },
+];
+
 /** `npm run bench` with no arguments. */
 export const DEFAULT_SUITE: RunTemplate[] = [
   ...[SIZES.tiny, SIZES.small, SIZES.large].flatMap((payloadBytes) =>
@@ -138,6 +163,7 @@ export const DEFAULT_SUITE: RunTemplate[] = [
   ...everyTransport({ scenario: 'idle', clients: 100, payloadBytes: 0 }),
   ...everyTransport({ scenario: 'broadcast', clients: 100, payloadBytes: SIZES.small }),
   ...KAAZING_RUNS,
+  ...DEFAULT_PROTOCOL_RUNS,
   ...RTT_RUNS,
   ...LOSS_RUNS,
   ...KAAZING_LINK_RUNS,
@@ -266,10 +292,72 @@ export const FAULTS_SUITE: RunTemplate[] = FAULT_RUNS.map((template) => ({
   group: 'faults',
 }));
 
+/** The protocols a run may be carried over: plaintext HTTP/1.1, TLS, HTTP/2 over TLS. */
+type ProtocolForm = Pick<RunConfig, 'tls' | 'http'>;
+const PLAINTEXT: ProtocolForm = {};
+const TLS_13: ProtocolForm = { tls: '1.3' };
+const TLS_12: ProtocolForm = { tls: '1.2' };
+const HTTP2_TLS: ProtocolForm = { tls: '1.3', http: '2' };
+
+/** Each protocol a transport has: every one over plaintext and TLS 1.3, the HTTP transports over HTTP/2 too. */
+function protocolsOf(transport: TransportName): ProtocolForm[] {
+  return HTTP2_TRANSPORTS.includes(transport) ? [PLAINTEXT, TLS_13, HTTP2_TLS] : [PLAINTEXT, TLS_13];
+}
+
+/** Open-loop echo rate of the protocols profile, messages a second from its ten clients: far from saturating a driver that also does TLS. */
+const PROTOCOL_ECHO_RATE_PER_SECOND = 200;
+
+/**
+ * `npm run bench -- --profile protocols`: the same work over each protocol a transport has
+ * (plaintext HTTP/1.1, TLS 1.3, HTTP/2 over TLS 1.3 for short-poll, long-poll and SSE): push and
+ * open-loop echo at 16 B and 1 KiB to ten clients, in short windows; the Kaazing short-poll (1,000
+ * clients polling once a second) in plaintext, over TLS and over HTTP/2; and push over TLS 1.2 for
+ * short-poll and WebSocket, beside the same over 1.3.
+ */
+export const PROTOCOLS_SUITE: RunTemplate[] = [
+  ...[SIZES.tiny, SIZES.small].flatMap((payloadBytes) =>
+    (['echo', 'push'] as const).flatMap((scenario) =>
+      TRANSPORTS.flatMap((transport) =>
+        protocolsOf(transport).map((form): RunTemplate => ({
+          scenario,
+          transport,
+          clients: 10,
+          payloadBytes,
+          ...(scenario === 'echo' ? { targetRatePerSecond: PROTOCOL_ECHO_RATE_PER_SECOND } : {}),
+          warmupSeconds: 0.5,
+          durationSeconds: 1.5,
+          ...form,
+        })),
+      ),
+    ),
+  ),
+  ...[PLAINTEXT, TLS_13, HTTP2_TLS].map((form): RunTemplate => ({
+    ...KAAZING_RUNS[0]!,
+    ...form,
+    ...(form.tls === undefined ? {} : { warmupSeconds: KAAZING_TLS_WARMUP_SECONDS }),
+  })),
+  ...(['short-poll', 'websocket'] as const).map((transport): RunTemplate => ({
+    scenario: 'push',
+    transport,
+    clients: 10,
+    payloadBytes: SIZES.small,
+    warmupSeconds: 0.5,
+    durationSeconds: 1.5,
+    ...TLS_12,
+  })),
+];
+
 /** `npm run bench -- --profile driver`: no scenario runs, only the driver benchmark (bench/driver-bench/). */
 export const DRIVER_SUITE: RunTemplate[] = [];
 
-export const SUITES = { default: DEFAULT_SUITE, quick: QUICK_SUITE, scale: SCALE_SUITE, faults: FAULTS_SUITE, driver: DRIVER_SUITE } as const;
+export const SUITES = {
+  default: DEFAULT_SUITE,
+  quick: QUICK_SUITE,
+  scale: SCALE_SUITE,
+  faults: FAULTS_SUITE,
+  protocols: PROTOCOLS_SUITE,
+  driver: DRIVER_SUITE,
+} as const;
 export type SuiteName = keyof typeof SUITES;
 
 /** "16B", "1KiB", "64KiB", "1.5MiB". */
@@ -322,6 +410,8 @@ export function runId(config: RunConfig): string {
   if ((config.lossPercent ?? 0) > 0) parts.push(`loss${config.lossPercent}%`);
   if ((config.jitterMs ?? 0) > 0) parts.push(`jitter${config.jitterMs}ms`);
   if (config.perMessageDeflate) parts.push('deflate');
+  if (config.tls !== undefined) parts.push(`tls${config.tls.replace('.', '')}`);
+  if (config.http === '2') parts.push('h2');
   if (config.fault !== undefined) parts.push(config.fault);
   if ((config.cookieBytes ?? 0) > 0 && config.transport !== 'websocket' && config.transport !== 'tcp') parts.push(`cookie${config.cookieBytes}B`);
   if ((config.serverProcesses ?? 1) > 1) parts.push(`srv${config.serverProcesses}`);

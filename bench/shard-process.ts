@@ -44,11 +44,13 @@ class ShardProcess {
     targets: string[],
     readonly dir: string,
     localAddresses: number,
+    caPath: string | undefined,
   ) {
     const args = [
       ...runArgs(config),
       '--target',
       targets.join(','),
+      ...(caPath === undefined ? [] : ['--ca', caPath]),
       '--shard',
       `${index}/${count}`,
       '--no-pin',
@@ -131,11 +133,12 @@ export class ShardFleet implements FleetHandle {
   /** The shards' own warnings, each marked with its shard. */
   warnings: string[] = [];
 
-  constructor(config: RunConfig, targets: string[], processes: number, localAddresses: number) {
+  /** `caPath`: over TLS, the CA the shards' clients trust (--ca). */
+  constructor(config: RunConfig, targets: string[], processes: number, localAddresses: number, caPath?: string) {
     this.root = mkdtempSync(path.join(tmpdir(), 'wirecost-shards-'));
     this.shards = Array.from(
       { length: processes },
-      (_, index) => new ShardProcess(index, processes, config, targets, path.join(this.root, `shard-${index}`), localAddresses),
+      (_, index) => new ShardProcess(index, processes, config, targets, path.join(this.root, `shard-${index}`), localAddresses, caPath),
     );
   }
 
@@ -169,6 +172,8 @@ export class ShardFleet implements FleetHandle {
       errors: merged.clientErrors,
       eventLoopUtilization: merged.driver.eventLoopUtilization,
       lateSetupMs: 0,
+      // the run's first client is shard 0's first
+      ...(runs[0]?.headerSeries === undefined ? {} : { headerSeries: runs[0].headerSeries }),
     };
   }
 

@@ -49,7 +49,17 @@ describe('bench command line', () => {
       [['--duration=-1'], /--duration must be a number above 0/],
       [['--duration', '-1'], /argument is ambiguous/],
       [['--payload', '12 parsecs'], /--payload: "12 parsecs" is not a size/],
-      [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL/],
+      [['--target', 'ftp://x:1'], /--target must be a ws:\/\/, http:\/\/ or tcp:\/\/ URL, or over TLS a wss:\/\/, https:\/\/ or tls:\/\/ one/],
+      [['--tls', '1.1'], /--tls takes 1\.3 or 1\.2 \(or nothing: 1\.3\), not "1\.1"/],
+      [['--http', '3'], /--http takes 2 \(HTTP\/2\) or 1\.1, not "3"/],
+      [['--http', '2'], /--http 2 runs over TLS, as browsers speak it: add --tls \(h2c, HTTP\/2 in plaintext, is not offered\)/],
+      [
+        ['--tls', '--http', '2', '--transports', 'short-poll,websocket,tcp'],
+        /--http 2 carries short-poll, long-poll, sse: websocket and tcp have no HTTP\/2 form/,
+      ],
+      [['--tls', '--target', 'ws://127.0.0.1:9/'], /--tls with a plaintext --target \(ws:\/\/\)/],
+      [['--ca', '/tmp/ca.pem'], /--ca verifies a --target over TLS/],
+      [['--ca', '/tmp/ca.pem', '--target', 'http://127.0.0.1:9/'], /--ca verifies a --target over TLS/],
       [['--profile', 'huge'], /unknown profile "huge": use default, quick, scale/],
       [['--loss', '101'], /--loss is a percentage: 0 to 100/],
       [['--link', 'pigeon'], /--link takes auto, netns, relay, not "pigeon"/],
@@ -89,6 +99,8 @@ describe('bench command line', () => {
       'broadcast-events',
       'long-poll-timeout',
       'per-message-deflate',
+      'tls',
+      'http',
       'rtt',
       'bandwidth',
       'queue',
@@ -98,6 +110,7 @@ describe('bench command line', () => {
       'link',
       'workers',
       'target',
+      'ca',
       'cookie-bytes',
       'origin',
       'local-addresses',
@@ -138,6 +151,9 @@ describe('bench command line', () => {
       link: ['relay'],
       workers: ['2'],
       target: ['ws://127.0.0.1:9/'],
+      tls: ['1.2'],
+      http: ['2', '--tls'],
+      ca: ['/tmp/ca.pem', '--target', 'wss://127.0.0.1:9/'],
       'cookie-bytes': ['100'],
       origin: ['http://localhost:8080'],
       'local-addresses': ['2'],
@@ -150,6 +166,77 @@ describe('bench command line', () => {
     for (const option of options) {
       assert.doesNotThrow(() => parseBenchArgs([`--${option}`, ...(accepted[option] ?? [])]), `--${option}`);
     }
+  });
+
+  it('carries the runs over TLS (--tls, bare: 1.3) and HTTP/2 (--http 2, the HTTP transports only), and takes a target over TLS', () => {
+    const parsed = (args: string[]): Exclude<ReturnType<typeof parseBenchArgs>, 'help'> => {
+      const options = parseBenchArgs(args);
+      if (options === 'help') return assert.fail(`${args.join(' ')} is not --help`);
+      return options;
+    };
+    // bare --tls, before another option or at the end, is TLS 1.3; a version after it is taken
+    for (const args of [['--tls'], ['--tls', '--scenarios', 'push'], ['--scenarios', 'push', '--tls'], ['--tls', '1.3'], ['--tls=1.3']]) {
+      assert.equal(parsed(args).overrides.values?.tls, '1.3', args.join(' '));
+    }
+    assert.equal(parsed(['--tls', '1.2']).overrides.values?.tls, '1.2');
+    const h2 = parsed(['--tls', '--http', '2', '--scenarios', 'push']);
+    assert.deepEqual(h2.overrides.transports, ['short-poll', 'long-poll', 'sse'], '--http 2 narrows the suite to the transports it carries');
+    const runs = resolveSuite(SUITES[h2.suite], h2.overrides);
+    assert.ok(runs.length > 0);
+    assert.ok(runs.every((run) => run.tls === '1.3' && run.http === '2' && runId(run).endsWith('/tls13/h2') && run.engine === 'wirecost'));
+    // --http 1.1 is every run's HTTP: nothing changes
+    assert.equal(parsed(['--http', '1.1']).overrides.values?.http, undefined);
+    // a target over TLS: its scheme names the transport and means TLS (1.3 unless --tls 1.2 says otherwise); --ca is kept for the run
+    for (const [target, transport] of [
+      ['https://127.0.0.1:9/', 'short-poll'],
+      ['wss://127.0.0.1:9/ws', 'websocket'],
+      ['tls://127.0.0.1:9', 'tcp'],
+    ] as const) {
+      const options = parsed(['--target', target, '--ca', '/tmp/ca.pem']);
+      assert.deepEqual(options.overrides.transports, [transport], target);
+      assert.equal(options.overrides.values?.tls, '1.3', target);
+      assert.equal(options.ca, '/tmp/ca.pem');
+    }
+    assert.equal(parsed(['--tls', '1.2', '--target', 'wss://127.0.0.1:9/']).overrides.values?.tls, '1.2');
+    const overH2 = parsed(['--target', 'https://127.0.0.1:9/', '--http', '2', '--transports', 'sse']);
+    assert.deepEqual([overH2.overrides.values?.tls, overH2.overrides.values?.http, overH2.overrides.transports], ['1.3', '2', ['sse']]);
+  });
+
+  it('has a protocols profile: each transport over each protocol it has, the Kaazing poll over each, a TLS 1.2 pair; the default suite a few of them', () => {
+    const runs = resolveSuite(SUITES.protocols, {});
+    const forms = (transport: string): string[] =>
+      [
+        ...new Set(
+          runs.filter((run) => run.transport === transport && run.clients === 10 && run.tls !== '1.2').map((run) => `${run.tls ?? ''}/${run.http ?? ''}`),
+        ),
+      ].sort();
+    for (const transport of ['short-poll', 'long-poll', 'sse']) assert.deepEqual(forms(transport), ['/', '1.3/', '1.3/2'], transport);
+    for (const transport of ['websocket', 'tcp']) assert.deepEqual(forms(transport), ['/', '1.3/'], transport);
+    for (const scenario of ['echo', 'push']) {
+      for (const payloadBytes of [16, 1024])
+        assert.equal(
+          runs.filter((run) => run.scenario === scenario && run.payloadBytes === payloadBytes && run.clients === 10 && run.tls !== '1.2').length,
+          13,
+        );
+    }
+    const kaazing = runs.filter((run) => run.group === 'kaazing');
+    assert.deepEqual(kaazing.map(runId), [
+      'push/short-poll/16B/c1000/r1/i1000ms',
+      'push/short-poll/16B/c1000/r1/i1000ms/tls13',
+      'push/short-poll/16B/c1000/r1/i1000ms/tls13/h2',
+    ]);
+    assert.deepEqual(runs.filter((run) => run.tls === '1.2').map(runId), ['push/short-poll/1KiB/c10/r10/i100ms/tls12', 'push/websocket/1KiB/c10/r10/tls12']);
+    assert.ok(runs.every((run) => run.durationSeconds <= 3));
+    // the default suite: the HTTP/2 Kaazing poll, HTTP/2 push for each polling transport, WebSocket push over TLS
+    const added = resolveSuite(SUITES.default, {}).filter((run) => run.tls !== undefined);
+    assert.deepEqual(added.map(runId), [
+      'push/short-poll/16B/c1000/r1/i1000ms/tls13/h2',
+      'push/short-poll/1KiB/c50/r10/i100ms/tls13/h2',
+      'push/long-poll/1KiB/c50/r10/tls13/h2',
+      'push/websocket/1KiB/c50/r10/tls13',
+    ]);
+    // their time, windows and warm-ups: well under 30 s
+    assert.ok(added.reduce((sum, run) => sum + run.warmupSeconds + run.durationSeconds, 0) <= 15);
   });
 
   it('narrows the suite with its options and names each run by what it is', () => {

@@ -62,8 +62,13 @@ export class Capture {
   }
 }
 
-/** TCP payload bytes to and from `serverPort` in a pcap file. */
-export function payloadBytes(file: string, serverPort: number): { up: number; down: number; segments: number } {
+/**
+ * TCP payload bytes to and from `serverPort` in a pcap file: each byte of each connection's
+ * stream once, as the endpoints' sockets count it (a segment the kernel sent again, a tail loss
+ * probe on a busy machine, is on the wire twice but carries its bytes once); what was sent again
+ * is `retransmitted`.
+ */
+export function payloadBytes(file: string, serverPort: number): { up: number; down: number; segments: number; retransmitted: { up: number; down: number } } {
   const data = readFileSync(file);
   const magic = data.readUInt32LE(0);
   const little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
@@ -71,7 +76,9 @@ export function payloadBytes(file: string, serverPort: number): { up: number; do
   const u32 = (offset: number): number => (little ? data.readUInt32LE(offset) : data.readUInt32BE(offset));
   const linkType = u32(20);
   if (linkType !== LINKTYPE_ETHERNET) throw new Error(`unexpected link type ${linkType}`);
-  const totals = { up: 0, down: 0, segments: 0 };
+  const totals = { up: 0, down: 0, segments: 0, retransmitted: { up: 0, down: 0 } };
+  // each direction of each connection: its first sequence number, and how far into the stream its bytes have reached
+  const flows = new Map<string, { base: number; reached: number }>();
   let offset = 24;
   while (offset + 16 <= data.length) {
     const capturedLength = u32(offset + 8);
@@ -83,13 +90,28 @@ export function payloadBytes(file: string, serverPort: number): { up: number; do
     const ipTotalBytes = data.readUInt16BE(ip + 2);
     if (data.readUInt8(ip + 9) !== IP_PROTOCOL_TCP) continue;
     const tcp = ip + ipHeaderBytes;
+    const sourcePort = data.readUInt16BE(tcp);
     const destinationPort = data.readUInt16BE(tcp + 2);
+    const sequence = data.readUInt32BE(tcp + 4);
+    const syn = (data.readUInt8(tcp + 13) & 0x02) !== 0;
+    const key = `${data.readUInt32BE(ip + 12)}:${sourcePort}>${data.readUInt32BE(ip + 16)}:${destinationPort}`;
+    // the SYN takes one sequence number: the stream's first byte is the next
+    if (syn) flows.set(key, { base: (sequence + 1) >>> 0, reached: 0 });
     const tcpHeaderBytes = (data.readUInt8(tcp + 12) >> 4) * 4;
     const payload = ipTotalBytes - ipHeaderBytes - tcpHeaderBytes;
     if (payload <= 0) continue;
+    let flow = flows.get(key);
+    if (flow === undefined) {
+      flow = { base: sequence, reached: 0 };
+      flows.set(key, flow);
+    }
+    const start = (sequence - flow.base) >>> 0;
+    const fresh = Math.max(0, start + payload - Math.max(start, flow.reached));
+    flow.reached = Math.max(flow.reached, start + payload);
     totals.segments += 1;
-    if (destinationPort === serverPort) totals.up += payload;
-    else totals.down += payload;
+    const direction = destinationPort === serverPort ? 'up' : 'down';
+    totals[direction] += fresh;
+    totals.retransmitted[direction] += payload - fresh;
   }
   return totals;
 }

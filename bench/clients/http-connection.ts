@@ -5,15 +5,18 @@
  * per-request objects beyond the request itself, no streams, no header objects unless asked for.
  *
  * A connection the server closes (or that fails) is opened again for the next request, as a
- * browser's or Node's agent does; the request that was in flight on it fails.
+ * browser's or Node's agent does; the request that was in flight on it fails. With
+ * ClientOptions.tls the socket is TLS (https, ALPN http/1.1), tapped underneath.
  */
 import type net from 'node:net';
 import { HttpMessageParser, NO_COUNTER, bodilessResponse, framedBodyLength, type HttpHead, type HttpSide, type MessagePlan } from '../wire/http1.ts';
-import { openTappedConnection, type ClientOptions, type ClientWire } from './transport-client.ts';
+import type { ClientOptions, ClientWire } from './transport-client.ts';
+import { connectionClosed, endTlsConnection, openClientConnection } from './secure-connection.ts';
 
 /** What the caller of a request hears: the response's head, its body bytes (chunked encoding taken off), its end or an error. */
 export interface ResponseHandler {
-  onHead?(status: number, head: HttpHead): void;
+  /** `head`: the HTTP/1.1 head as parsed (an HTTP/2 response has none). */
+  onHead?(status: number, head?: HttpHead): void;
   onData?(bytes: Buffer): void;
   onEnd(status: number): void;
   onError(error: Error): void;
@@ -114,11 +117,14 @@ export class HttpConnection implements HttpSide {
     else this.socket?.resume();
   }
 
-  /** Fails what is in flight and waiting, and closes the connection; resolves once its sockets are closed. */
+  /** Fails what is in flight and waiting, and closes the connection (over TLS as TLS closes); resolves once its sockets are closed. */
   async close(): Promise<void> {
     this.closed = true;
-    const closing = [...this.open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
-    for (const socket of this.open) socket.destroy();
+    const closing = [...this.open].map(connectionClosed);
+    for (const socket of this.open) {
+      if (this.options.tls === undefined) socket.destroy();
+      else endTlsConnection(socket);
+    }
     const request = this.inFlight;
     this.inFlight = undefined;
     request?.handler.onError(new ConnectionClosedError('the client is closed'));
@@ -162,12 +168,13 @@ export class HttpConnection implements HttpSide {
   };
 
   private connect(): net.Socket {
-    const socket = openTappedConnection(this.wire, 'http', {
-      host: this.options.host,
-      port: this.options.port,
-      ...this.localEndpoint(),
-      noDelay: true,
-    });
+    const socket = openClientConnection(
+      this.wire,
+      'http',
+      this.options.tls,
+      { host: this.options.host, port: this.options.port, ...this.localEndpoint(), noDelay: true },
+      ['http/1.1'],
+    );
     const parser = new HttpMessageParser(NO_COUNTER, this);
     this.socket = socket;
     this.parser = parser;

@@ -1,20 +1,23 @@
 /**
  * What the HTTP transports' clients share: registration, sending by POST, push and broadcast
- * requests, and closing; a subclass only says how messages come down (polls or a stream).
+ * requests, and closing; a subclass only says how messages come down (polls or a stream). The
+ * requests go over HTTP/1.1 (HttpSession: a couple of connections) or, with ClientOptions.http
+ * '2', HTTP/2 (Http2Session: one connection, a stream per request).
  */
 import type { BroadcastRequest, PushRequest, TransportName } from '../../servers/contract.ts';
-import { HttpSession, HttpStatusError } from './http-session.ts';
+import { Http2Session } from './http2-session.ts';
+import { HttpSession, HttpStatusError, type HttpClientSession } from './http-session.ts';
 import { ClientBase, type ClientOptions, type TransportClient } from './transport-client.ts';
 
 export abstract class HttpTransportClient extends ClientBase implements TransportClient {
   abstract readonly transport: TransportName;
-  protected readonly session: HttpSession;
+  protected readonly session: HttpClientSession;
   /** The receiving loop, which ends once the client is closed. */
   private receiving: Promise<void> = Promise.resolve();
 
   constructor(options: ClientOptions) {
     super(options);
-    this.session = new HttpSession(options, this.wire);
+    this.session = options.http === '2' ? new Http2Session(options, this.wire) : new HttpSession(options, this.wire);
   }
 
   /**

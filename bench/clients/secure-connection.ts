@@ -20,7 +20,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { tapSocket, type WireProtocol } from '../wire.ts';
-import { nextAccountant, type ClientWire } from './transport-client.ts';
+import { nextAccountant, openTappedConnection, type ClientTls, type ClientWire } from './transport-client.ts';
 
 /** Where to connect, as for net.connect() (host, port, localAddress, ...). */
 export type TcpOptions = net.TcpNetConnectOpts;
@@ -43,6 +43,9 @@ export function openTappedTlsConnection(wire: ClientWire, protocol: WireProtocol
   const accountant = nextAccountant(wire, protocol, { tls: true });
   wire.connectionsOpened += 1;
   const tcpSocket = new net.Socket({ allowHalfOpen: tcp.allowHalfOpen ?? false });
+  // noDelay and keepAlive are the socket's options, not connect()'s: set before connecting, they apply once it is
+  if (tcp.noDelay === true) tcpSocket.setNoDelay(true);
+  if (tcp.keepAlive === true) tcpSocket.setKeepAlive(true, tcp.keepAliveInitialDelay);
   tapSocket(tcpSocket, accountant);
   const socket = tls.connect({ host: tcp.host, ...options, socket: tcpSocket });
   socket.on('keylog', (line: Buffer) => accountant.keylog(line));
@@ -61,6 +64,7 @@ export function openTappedTlsConnection(wire: ClientWire, protocol: WireProtocol
   };
   tcpSocket.once('close', countTcpBytes);
   socket.once('close', countTcpBytes);
+  tcpClosed.set(socket, new Promise((resolve) => tcpSocket.once('close', () => resolve())));
   actOnTcp(socket, tcpSocket);
   tcpSocket.connect(tcp);
   return socket;
@@ -110,4 +114,64 @@ export function openTappedHttp2Session(
     ...session,
     createConnection: () => openTappedTlsConnection(wire, 'http2', tcp, { ALPNProtocols: ['h2'], ...options }),
   });
+}
+
+/** The tapped TLS sockets' TCP sockets, closed: the TLS socket may close first, its last bytes still on their way through the TCP one. */
+const tcpClosed = new WeakMap<net.Socket, Promise<void>>();
+
+/**
+ * Resolves once a client's connection (from openClientConnection) has closed and every byte it
+ * carried is counted: over TLS, once its TCP socket has, which may be after the TLS socket.
+ */
+export function connectionClosed(socket: net.Socket): Promise<void> {
+  const tcp = tcpClosed.get(socket);
+  if (tcp !== undefined) return tcp;
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** How long a client's TLS connection it closes waits for the server's close_notify and FIN before it is destroyed. */
+export const TLS_CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Closes a client's TLS connection as TLS closes: its close_notify and FIN, then the server's,
+ * read (and counted, as a capture sees them: a connection destroyed at once would leave the
+ * server's close_notify unread, on the wire but in no count); destroyed if they have not come
+ * within TLS_CLOSE_WAIT_MS.
+ */
+export function endTlsConnection(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), TLS_CLOSE_WAIT_MS);
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
+  socket.end();
+}
+
+/** tls.connect()'s options for a client's TLS: the one version it offers, the CA it trusts and the protocols it offers by ALPN (none: no ALPN). */
+export function clientTlsOptions(clientTls: ClientTls, alpn: readonly string[] = []): tls.ConnectionOptions {
+  const version = clientTls.version === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
+  return {
+    minVersion: version,
+    maxVersion: version,
+    ...(alpn.length === 0 ? {} : { ALPNProtocols: [...alpn] }),
+    ...(clientTls.ca === undefined ? {} : { ca: clientTls.ca }),
+  };
+}
+
+/**
+ * A client's connection, tapped: over TLS (offering `alpn`) when the client has TLS, else plain
+ * TCP. It is open at 'secureConnect' over TLS, at 'connect' without (see openEvent).
+ */
+export function openClientConnection(
+  wire: ClientWire,
+  protocol: WireProtocol,
+  clientTls: ClientTls | undefined,
+  tcp: TcpOptions,
+  alpn: readonly string[] = [],
+): net.Socket {
+  return clientTls === undefined ? openTappedConnection(wire, protocol, tcp) : openTappedTlsConnection(wire, protocol, tcp, clientTlsOptions(clientTls, alpn));
+}
+
+/** The event a connection from openClientConnection is open at. */
+export function openEvent(clientTls: ClientTls | undefined): 'connect' | 'secureConnect' {
+  return clientTls === undefined ? 'connect' : 'secureConnect';
 }

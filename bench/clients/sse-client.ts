@@ -49,8 +49,8 @@ export class SseClient extends HttpTransportClient {
   /** One stream, from request to its end. */
   private stream(opened: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      let headerLines = 'Accept: text/event-stream\r\n';
-      if (this.lastEventId !== '') headerLines += `Last-Event-ID: ${this.lastEventId}\r\n`;
+      const headers: Record<string, string> = { Accept: 'text/event-stream' };
+      if (this.lastEventId !== '') headers['Last-Event-ID'] = this.lastEventId;
       let status = 0;
       const refused: Buffer[] = [];
       const parser = new SseParser((event) => {
@@ -75,7 +75,7 @@ export class SseClient extends HttpTransportClient {
           },
           onError: reject,
         },
-        headerLines,
+        headers,
       );
     });
   }

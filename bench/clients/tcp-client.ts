@@ -1,8 +1,9 @@
-/** Plain TCP client with the length-prefixed frames of servers/tcp-framing.ts. */
+/** TCP client (plain, or over TLS with ClientOptions.tls) with the length-prefixed frames of servers/tcp-framing.ts. */
 import type net from 'node:net';
 import { clockNowMs, type BroadcastRequest, type PushRequest } from '../../servers/contract.ts';
 import { TcpFrameDecoder, encodeTcpFrame } from '../../servers/tcp-framing.ts';
-import { ClientBase, SENT, countError, openTappedConnection, type TransportClient } from './transport-client.ts';
+import { ClientBase, SENT, countError, type TransportClient } from './transport-client.ts';
+import { connectionClosed, openClientConnection, openEvent } from './secure-connection.ts';
 
 /** Far above any message the servers allow: the client never refuses what a server sends. */
 const MAX_FRAME_BYTES = 0x7fff_ffff;
@@ -17,7 +18,7 @@ export class TcpClient extends ClientBase implements TransportClient {
 
   /** Opens the connection; one that closes without close() reconnects on its own. */
   private open(): Promise<void> {
-    const socket = openTappedConnection(this.wire, 'tcp', {
+    const socket = openClientConnection(this.wire, 'tcp', this.options.tls, {
       host: this.options.host,
       port: this.options.port,
       ...this.localEndpoint(),
@@ -34,7 +35,7 @@ export class TcpClient extends ClientBase implements TransportClient {
       receivedAtMs = clockNowMs();
       decoder.decode(chunk, onFrame, () => {}); // the client's limit is above any frame a server may send
     });
-    return this.opened(socket, 'connect', () => this.open());
+    return this.opened(socket, openEvent(this.options.tls), () => this.open());
   }
 
   send(message: string | Buffer): Promise<void> {
@@ -62,10 +63,9 @@ export class TcpClient extends ClientBase implements TransportClient {
     this.closing = true;
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.once('close', () => resolve());
-      socket.end();
-    });
+    const closed = connectionClosed(socket);
+    socket.end();
+    return closed;
   }
 
   /** Hands the frame to the socket (no write callback: a write that fails closes the socket, and its error is counted). */

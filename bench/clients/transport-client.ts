@@ -49,6 +49,24 @@ export interface ClientOptions {
    * what the accounting costs; never in a run whose bytes are reported).
    */
   tap?: boolean;
+  /**
+   * TLS on every connection (https, wss, TLS over TCP), of this version only; the server's
+   * certificate is verified against `ca` (PEM; absent: Node's own CAs) and the host connected to.
+   */
+  tls?: ClientTls;
+  /**
+   * short-poll, long-poll, sse: '2' speaks HTTP/2 (over TLS, as browsers do): every request of the
+   * client is a stream of one connection. Absent: HTTP/1.1.
+   */
+  http?: '2';
+  /** Keep the header series (each head's header bytes, see AccountantOptions.headerSeries) of the client's first connection. */
+  headerSeries?: boolean;
+}
+
+/** A client's TLS: the one version it offers, and the CA it trusts (PEM). */
+export interface ClientTls {
+  version: '1.2' | '1.3';
+  ca?: string;
 }
 
 /** The first bytes of one connection, each way, as the tap saw them. */
@@ -103,6 +121,8 @@ export interface ClientWire {
   socketBytes: { up: number; down: number };
   /** Whether the client's sockets are tapped (see ClientOptions.tap). */
   tapped: boolean;
+  /** Set when the client keeps the header series of its first connection (ClientOptions.headerSeries). */
+  headerSeries?: { requests: number[]; responses: number[] };
 }
 
 export interface PollCounts {
@@ -232,15 +252,20 @@ export abstract class ClientBase {
 export function newClientWire(options: ClientOptions): ClientWire {
   const wire: ClientWire = { bytes: emptyWireBytes(), connectionsOpened: 0, socketBytes: { up: 0, down: 0 }, tapped: options.tap !== false };
   if (options.captureBytes !== undefined && options.captureBytes > 0) wire.capture = new WireCapture(options.captureBytes);
+  if (options.headerSeries === true) wire.headerSeries = { requests: [], responses: [] };
   return wire;
 }
 
-/** The accountant of the client's next connection: the first one also keeps its first bytes, when the client keeps a sample. */
+/**
+ * The accountant of the client's next connection: the first one also keeps its first bytes, when
+ * the client keeps a sample, and lists its heads, when it keeps a header series.
+ */
 export function nextAccountant(wire: ClientWire, protocol: WireProtocol, options: AccountantOptions = {}): ConnectionAccountant {
   const first = wire.connectionsOpened === 0;
+  const accounting = first && wire.headerSeries !== undefined ? { ...options, headerSeries: wire.headerSeries } : options;
   return first && wire.capture !== undefined
-    ? new CapturingAccountant(protocol, wire.bytes, wire.capture, options)
-    : new ConnectionAccountant(protocol, wire.bytes, options);
+    ? new CapturingAccountant(protocol, wire.bytes, wire.capture, accounting)
+    : new ConnectionAccountant(protocol, wire.bytes, accounting);
 }
 
 /** Opens a TCP connection whose every byte is classified into `wire`. */

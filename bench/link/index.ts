@@ -71,7 +71,9 @@ export const NETNS_SERVER_PORT = 8080;
 
 /** Options for a server in the netns link's server namespace. */
 export function netnsServerArgs(serverAddress: string): string[] {
-  return ['--port', String(NETNS_SERVER_PORT), '--allow-origin', `http://${serverAddress}:${NETNS_SERVER_PORT}`];
+  // the origin of a page it would serve, in plaintext or over TLS (a run with --tls)
+  const origin = `${serverAddress}:${NETNS_SERVER_PORT}`;
+  return ['--port', String(NETNS_SERVER_PORT), '--allow-origin', `http://${origin},https://${origin}`];
 }
 
 /** Round trips timed each way, in each of ROUNDS alternating rounds, for the forwarder's added latency. */
