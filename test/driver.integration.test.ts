@@ -52,9 +52,9 @@ describe('known answers', () => {
         await recording.waitFor(1);
         const moved = delta(client.wire.bytes, before);
         const replyBytes = size + 'Received:  '.length;
-        assert.deepEqual(moved.up, { total: upHeader + size, payload: size, headers: 0, framing: upHeader, setup: 0 });
+        assert.deepEqual(moved.up, { total: upHeader + size, payload: size, headers: 0, framing: upHeader, setup: 0, tls: 0 });
         // the reply is 11 bytes longer than the message: 21 bytes (2-byte header), 137 (4), 65,547 (10)
-        assert.deepEqual(moved.down, { total: downHeader + replyBytes, payload: replyBytes, headers: 0, framing: downHeader, setup: 0 });
+        assert.deepEqual(moved.down, { total: downHeader + replyBytes, payload: replyBytes, headers: 0, framing: downHeader, setup: 0, tls: 0 });
         await client.close();
       });
     });

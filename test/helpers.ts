@@ -39,7 +39,6 @@ export async function connectedNodeClient(transport: TransportName, server: Serv
   const client = createNodeClient(transport, { host: server.host, port: server.port, http: server.http ?? '1.1', ...(ca === undefined ? {} : { ca }) });
   const recording = new RecordingClient(client);
   await client.connect();
-  client.start?.();
   return recording;
 }
 
