@@ -11,7 +11,7 @@ import { BITS_PER_MEGABIT } from './figures.ts';
 import { formatInteger, formatNumber, formatSignificant } from './format.ts';
 import { bold, table } from './markdown.ts';
 import { completedRuns } from './runs.ts';
-import { DELIVERED_FORMULA, boundCell, deliveredShare, markDriverBound, runLabel } from './run-bound.ts';
+import { DELIVERED_FORMULA, boundCell, deliveredShare, runLabel } from './run-bound.ts';
 
 const MIB = 1024 * 1024;
 
@@ -72,7 +72,7 @@ export function kaazingLiveSection(results: Results): string | undefined {
     const overheadPerMessage = messages === 0 ? undefined : overhead / messages;
     const [peakMiB, perConnection] = memoryCells(run);
     return [
-      markDriverBound(run, runLabel(run)),
+      runLabel(run),
       formatInteger(run.clients),
       formatNumber(run.config.pushRatePerSecond, run.config.pushRatePerSecond < 1 ? 1 : 0),
       processesCell(run),
