@@ -36,6 +36,8 @@ import { parseShard } from './shard.ts';
 import type { ShardMessage } from './shard-process.ts';
 import { UsageError, exitWith, parseCommandLine, runCommand, type Command } from '../scripts/command-line.ts';
 import { createRunCertificate, removeRunCertificate } from './run-certificate.ts';
+import { createTlsCertificate, removeTlsCertificate } from './tls-certificate.ts';
+import { chromiumMissing } from './browser/chromium.ts';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -401,10 +403,14 @@ export async function measureBrowserFor(
   if (!runs.some((run) => run.transport === 'short-poll' || run.transport === 'websocket'))
     return { skipped: 'no short-poll or websocket run to set it beside' };
   const cookieBytes = Math.max(0, ...runs.map((run) => run.cookieBytes ?? 0));
-  process.stderr.write(`bench: measuring what a real browser sends${cookieBytes > 0 ? ` (with a ${cookieBytes}-byte cookie)` : ''}...\n`);
-  const outcome = await measure(cookieBytes > 0 ? { cookieBytes } : {}).catch((error: unknown) => ({
-    failed: error instanceof Error ? error.message : String(error),
-  }));
+  // beside HTTP/2 runs, the browser polls over HTTP/2 too, trusting a certificate made for it
+  const http2 = runs.some((run) => run.http === '2') && chromiumMissing() === undefined ? await createTlsCertificate() : undefined;
+  process.stderr.write(
+    `bench: measuring what a real browser sends${cookieBytes > 0 ? ` (with a ${cookieBytes}-byte cookie)` : ''}${http2 === undefined ? '' : ', over HTTP/1.1 and HTTP/2'}...\n`,
+  );
+  const outcome = await measure({ ...(cookieBytes > 0 ? { cookieBytes } : {}), ...(http2 === undefined ? {} : { http2: { certificate: http2 } }) })
+    .catch((error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }))
+    .finally(() => (http2 === undefined ? undefined : removeTlsCertificate(http2)));
   if ('skipped' in outcome) process.stderr.write(`bench: real browser skipped: ${outcome.skipped}\n`);
   if ('failed' in outcome) process.stderr.write(`bench: the real-browser measurement FAILED: ${outcome.failed}\n`);
   return outcome;

@@ -2,12 +2,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exitStatus, isWholeSuite, measureBrowserFor, parseBenchArgs } from '../bench/cli.ts';
+import { chromiumMissing } from '../bench/browser/chromium.ts';
 import { UsageError } from '../scripts/command-line.ts';
 import { SUITES, parseSize, resolveSuite, runId } from '../bench/scenarios.ts';
 import type { Results } from '../bench/result.ts';
@@ -310,6 +311,26 @@ describe('bench command line', () => {
     await measureBrowserFor(resolveSuite(SUITES.quick, { transports: ['short-poll'], scenarios: ['echo'] }), measure);
     assert.deepEqual(asked, [{ cookieBytes: 1000 }, {}]);
   });
+
+  it(
+    'asks the real browser to poll over HTTP/2 beside HTTP/2 runs, trusting a certificate made for it and removed after',
+    { skip: chromiumMissing() },
+    async () => {
+      let directory = '';
+      const measure = (options: BrowserOptions): Promise<BrowserOutcome> => {
+        const certificate = options.http2?.certificate as { directory: string; spkiSha256Base64: string } | undefined;
+        assert.ok(certificate !== undefined, 'an HTTP/2 run: the browser polls over HTTP/2 too');
+        assert.match(certificate.spkiSha256Base64, /^[A-Za-z0-9+/]+=*$/);
+        directory = certificate.directory;
+        assert.ok(existsSync(directory));
+        return Promise.resolve({ skipped: 'not here' });
+      };
+      const http2 = resolveSuite(SUITES.quick, { transports: ['short-poll'], scenarios: ['push'], values: { tls: '1.3', http: '2' } });
+      await measureBrowserFor(http2, measure);
+      assert.notEqual(directory, '');
+      assert.equal(existsSync(directory), false, 'the certificate is removed once the browser is done');
+    },
+  );
 
   it('ends with exit code 1 within seconds when a run fails, whatever the run left open', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-bench-failed-'));
