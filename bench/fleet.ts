@@ -44,10 +44,12 @@ function localPortsPerClient(transport: string): number {
 const CONNECT_CONCURRENCY = 256;
 /** The longest a fleet waits after the window for messages still on their way. */
 const DRAIN_LIMIT_MS = 10_000;
+const DRAIN_MS_PER_CLIENT = 0.5;
 
 /** Waits until nothing is owed to the clients, or the drain limit for this run passes. */
 export async function drain(recorder: FleetRecorder, records: ClientRecord[], config: RunConfig, broadcastEvents: number): Promise<void> {
-  const limitMs = Math.min(DRAIN_LIMIT_MS, Math.max(2_000, 3 * config.pollIntervalMs));
+  // many clients' last messages take longer to come in: half a millisecond each
+  const limitMs = Math.min(DRAIN_LIMIT_MS, Math.max(2_000, 3 * config.pollIntervalMs, config.clients * DRAIN_MS_PER_CLIENT));
   const deadline = performance.now() + limitMs;
   while (recorder.outstanding(records, broadcastEvents) > 0 && performance.now() < deadline) await sleep(20);
 }

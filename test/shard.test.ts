@@ -196,7 +196,8 @@ describe("a run's own command line (bench/run-args.ts)", () => {
     const runs = [...resolveSuite(DEFAULT_SUITE, {}), ...resolveSuite(SCALE_SUITE, {})].filter((config) => cannotShard(config) === undefined);
     assert.ok(runs.length > 20);
     for (const config of runs) {
-      const parsed = parseBenchArgs([...runArgs(config), '--target', 'ws://127.0.0.1:9/ws', '--shard', '0/2', '--start-at', '1800000000000']);
+      const target = config.tls === undefined ? 'ws://127.0.0.1:9/ws' : 'wss://127.0.0.1:9/ws';
+      const parsed = parseBenchArgs([...runArgs(config), '--target', target, '--shard', '0/2', '--start-at', '1800000000000']);
       assert.notEqual(parsed, 'help');
       if (parsed === 'help') continue;
       const resolved = resolveSuite(DEFAULT_SUITE, parsed.overrides);
