@@ -89,6 +89,7 @@ describe('the driver clients over TLS and HTTP/2', () => {
           const recording = new RecordingClient(client);
           try {
             await client.connect();
+            client.start?.(); // a polling client polls from the start of its run
             await client.send('héllo');
             assert.deepEqual(await recording.waitFor(1), [echoReply('héllo')]);
             await client.requestPush({ ratePerSecond: 200, sizeBytes: 64, count: PUSHES });
@@ -134,6 +135,7 @@ describe('the driver clients over TLS and HTTP/2', () => {
         client.onReconnected = () => (reconnected += 1);
         try {
           await client.connect();
+          client.start?.();
           await client.requestPush({ ratePerSecond: 50, sizeBytes: 32, count: 20 });
           await recording.waitFor(5);
           client.interrupt();
