@@ -32,7 +32,11 @@ export interface FleetPlan {
   processClient?: number;
 }
 
-/** Local ports the clients of one source address are given, one each (ClientOptions.localPort): below them, the ports servers listen on. */
+/**
+ * The local ports the clients of one source address are given (ClientOptions.localPort), from
+ * 10,000 up, mostly below the kernel's own range (32,768 on); a WebSocket or TCP client whose port
+ * is taken gives way to the kernel's choice.
+ */
 const LOCAL_PORT_FIRST = 10_000;
 const LOCAL_PORT_LAST = 60_999;
 /** Local ports each client is given: one connection (WebSocket, TCP) or HTTP_LOCAL_PORTS (a poll or a stream, and a send). */

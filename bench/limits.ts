@@ -42,8 +42,8 @@ export function connectionsOf(config: RunConfig): number {
 }
 
 /**
- * A server of several processes: the kernel spreads a shared port's connections unevenly over
- * the workers, so each worker is given room for this much more than an even share.
+ * A server of several processes sharing a port: each worker is given room for this much more than
+ * an even share (the default hand-out, round robin, is even; `--cluster-scheduling none` is not).
  */
 const UNEVEN_SPREAD = 1.25;
 
