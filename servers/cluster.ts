@@ -24,6 +24,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
 import type { ServerStats, TransportName } from './contract.ts';
+import { emptyServerCounters } from './metrics.ts';
 
 /** What a worker tells the primary once it listens. */
 export interface WorkerReady {
@@ -65,17 +66,7 @@ export function sumServerStats(transport: TransportName, workers: ServerStats[])
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     eventLoopActiveMs: 0,
     eventLoopIdleMs: 0,
-    connectionsAccepted: 0,
-    connectionsOpen: 0,
-    requests: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    eventsCreated: 0,
-    evictedDelivered: 0,
-    errors: {} as ServerStats['errors'],
-    writesBackpressured: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
+    ...emptyServerCounters(),
   };
   const additive = [
     'clients',
@@ -98,10 +89,8 @@ export function sumServerStats(transport: TransportName, workers: ServerStats[])
   ] as const;
   for (const worker of workers) {
     for (const field of additive) sum[field] += worker[field];
-    for (const [cause, count] of Object.entries(worker.errors)) {
-      const errors = sum.errors as Record<string, number>;
-      errors[cause] = (errors[cause] ?? 0) + count;
-    }
+    const errors = sum.errors as Record<string, number>;
+    for (const [cause, count] of Object.entries(worker.errors)) errors[cause] = (errors[cause] ?? 0) + count;
   }
   return { ...sum, workers };
 }

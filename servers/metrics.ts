@@ -22,8 +22,9 @@ const ERROR_CAUSES: readonly ErrorCause[] = [
   'too-many-connections',
 ];
 
-export class ServerMetrics {
-  readonly counters: ServerCounters = {
+/** Every counter at zero. */
+export function emptyServerCounters(): ServerCounters {
+  return {
     connectionsAccepted: 0,
     connectionsOpen: 0,
     requests: 0,
@@ -36,6 +37,10 @@ export class ServerMetrics {
     bytesRead: 0,
     bytesWritten: 0,
   };
+}
+
+export class ServerMetrics {
+  readonly counters: ServerCounters = emptyServerCounters();
   private readonly openSockets = new Set<Socket>();
 
   constructor(readonly transport: TransportName) {}
