@@ -3,9 +3,9 @@
  * loopback, and the TCP payload it saw must equal the run's totals to the byte, and the sum of
  * its parts; the payload part must equal the messages the server counted, at their size.
  */
-import { describe, it, before } from 'node:test';
+import { after, describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ECHO_PREFIX, ROUTES, type TransportName } from '../servers/contract.ts';
@@ -43,6 +43,7 @@ describe('byte totals against a tcpdump capture', () => {
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'wirecost-capture-'));
   });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const { transport, scenario, engine } of CASES) {
     it(

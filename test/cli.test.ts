@@ -398,8 +398,9 @@ describe('bench command line', () => {
     }
   });
 
-  it('runs the faults profile from the command line, narrowed to one transport', { timeout: 120_000 }, () => {
+  it('runs the faults profile from the command line, narrowed to one transport', { timeout: 120_000 }, (t) => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-faults-'));
+    t.after(() => rmSync(out, { recursive: true, force: true }));
     const result = bench(['--profile', 'faults', '--transports', 'tcp', '--duration', '1', '--warmup', '0.3', '--out', out]);
     assert.equal(result.status, 0, result.stderr);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
@@ -428,8 +429,9 @@ describe('bench command line', () => {
     assert.match(result.stdout, /push\/tcp\/1KiB\/c10\/r20\/server-restart/);
   });
 
-  it('runs the named runs and writes results.json with every field', () => {
+  it('runs the named runs and writes results.json with every field', (t) => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-bench-'));
+    t.after(() => rmSync(out, { recursive: true, force: true }));
     const result = bench([
       '--transports',
       'websocket,short-poll',

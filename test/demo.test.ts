@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -136,6 +136,7 @@ describe('the echo demo laid out at 800, 1200 and 1920 pixels wide', { skip: mis
   });
 
   after(async () => {
+    if (shots !== undefined) rmSync(shots, { recursive: true, force: true });
     await browser?.close();
     await site?.stop();
   });

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Results } from '../bench/result.ts';
@@ -10,8 +10,9 @@ import { renderMarkdown } from '../scripts/report/render.ts';
 
 describe('npm run bench -- --quick', () => {
   // spawnSync blocks the test's own timer: the child's timeout bounds it, this one is the backstop
-  it('runs every transport and scenario and writes a report made from its results', { timeout: 240_000 }, () => {
+  it('runs every transport and scenario and writes a report made from its results', { timeout: 240_000 }, (t) => {
     const out = mkdtempSync(path.join(tmpdir(), 'wirecost-quick-'));
+    t.after(() => rmSync(out, { recursive: true, force: true }));
     const run = spawnSync('npm', ['run', 'bench', '--', '--quick', '--out', out], { encoding: 'utf8', timeout: 240_000 });
     assert.equal(run.status, 0, run.stderr.slice(-2000));
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
