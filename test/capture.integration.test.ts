@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ECHO_PREFIX, ROUTES, type TransportName } from '../servers/contract.ts';
+import { ROUTES, type TransportName } from '../servers/contract.ts';
 import { runScenario } from '../bench/engine.ts';
 import { RUN_DEFAULTS } from '../bench/scenarios.ts';
 import type { RunConfig, ScenarioName } from '../bench/result.ts';
 import { ServerProcess } from '../bench/server-process.ts';
-import { Capture, payloadBytes, tcpdumpAvailable } from './pcap.ts';
-import type { ByteSplit } from '../bench/wire.ts';
+import { Capture, tcpdumpAvailable } from './pcap.ts';
+import { assertRunMatchesCapture } from './capture-check.ts';
 
 /** Each test's limit: a run that hangs fails its test instead of the suite. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -70,27 +70,7 @@ describe('byte totals against a tcpdump capture', () => {
           const result = await runScenario(config, { serverCommand: [], localAddresses: [], emit: () => {} });
           assert.equal(result.state, 'completed', result.state === 'failed' ? result.error : '');
           if (result.state !== 'completed') return;
-          await new Promise((resolve) => setTimeout(resolve, 300)); // the last segments reach the capture
-          assert.equal(await capture.stop(), 0, 'tcpdump dropped packets: its count would be short');
-          const captured = payloadBytes(file, server.port);
-          assert.ok(captured.segments > 0);
-          assert.equal(result.messages.lost, 0);
-          assert.deepEqual({ up: result.bytes.up.total, down: result.bytes.down.total }, { up: captured.up, down: captured.down });
-          // the parts add up to what the capture saw, not only to the total they were counted with
-          for (const direction of ['up', 'down'] as const) {
-            const split: ByteSplit = result.bytes[direction];
-            assert.equal(split.payload + split.headers + split.framing + split.setup, captured[direction], `${direction}: the parts against the capture`);
-          }
-          // and the payload is the messages the server itself counted, at their size on the wire
-          const stats = await server.stats();
-          const replyBytes = scenario === 'echo' ? PAYLOAD_BYTES + ECHO_PREFIX.length : PAYLOAD_BYTES;
-          assert.deepEqual(
-            { up: result.bytes.up.payload, down: result.bytes.down.payload },
-            { up: stats.messagesIn * PAYLOAD_BYTES, down: stats.messagesOut * replyBytes },
-            `payload against the server's ${stats.messagesIn} messages in and ${stats.messagesOut} out`,
-          );
-          // the server's sockets, on the other end, saw the same bytes the capture did
-          assert.deepEqual({ up: stats.bytesRead, down: stats.bytesWritten }, { up: captured.up, down: captured.down });
+          await assertRunMatchesCapture(result, { capture, file }, server, scenario, PAYLOAD_BYTES);
         } finally {
           await capture.stop().catch(() => undefined);
           await server.stop();
