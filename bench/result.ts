@@ -227,6 +227,27 @@ export interface FirstMessage {
   keepAlivePoll: { serverHasRequestMs: number; answerMs: number; clientAnswerMs: number };
   /** One frame pushed down an open WebSocket: on the path (server's packet to client's), and server stamp to client receipt. */
   websocketFrame: { onTheWireMs: number; clientLatencyMs: number };
+  /** Polls on new TLS connections (a full handshake each), one entry per version; absent from results made before TLS was measured. */
+  newTlsConnectionPoll?: NewTlsConnectionPoll[];
+}
+
+/**
+ * A poll on a new TLS connection, from the client's SYN (medians). The round trips are counted on
+ * the trace, not assumed from the version: the client's flights of packets before the flight
+ * that carries its request, each answered by the server (bench/link/request-flight.ts).
+ */
+export interface NewTlsConnectionPoll {
+  version: '1.3' | '1.2';
+  handshakeRoundTrips: number;
+  connectedMs: number;
+  /** The request's flight (TLS 1.3: the client's Finished and the request) all delivered to the server. */
+  serverHasRequestMs: number;
+  /** The server's reply to that flight at the client; over TLS 1.3 its session tickets leave with the answer, and the first of them is timed. */
+  answerMs: number;
+  /** The first byte of application data at the client, as it timed it from its connect call. */
+  clientAnswerMs: number;
+  /** TCP payload bytes before the request's flight (the handshake's, less TLS 1.3's client Finished and session tickets), up and down. */
+  bytesBeforeRequest: { up: number; down: number };
 }
 
 /**

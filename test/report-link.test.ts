@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { CompletedRun, OnTheWire, Results, RunConfig, WireDirection } from '../bench/result.ts';
+import type { CompletedRun, FirstMessage, OnTheWire, Results, RunConfig, WireDirection } from '../bench/result.ts';
 import { runId } from '../bench/scenarios.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
 
@@ -102,6 +102,26 @@ const results: Results = {
     newConnectionPoll: { connectedMs: 100.8, serverHasRequestMs: 152.4, answerMs: 203.3, clientAnswerMs: 204.2 },
     keepAlivePoll: { serverHasRequestMs: 50.3, answerMs: 102, clientAnswerMs: 102.5 },
     websocketFrame: { onTheWireMs: 50.3, clientLatencyMs: 50.9 },
+    newTlsConnectionPoll: [
+      {
+        version: '1.3',
+        handshakeRoundTrips: 1,
+        connectedMs: 100.3,
+        serverHasRequestMs: 252.9,
+        answerMs: 304,
+        clientAnswerMs: 305.4,
+        bytesBeforeRequest: { up: 240, down: 843 },
+      },
+      {
+        version: '1.2',
+        handshakeRoundTrips: 2,
+        connectedMs: 100.4,
+        serverHasRequestMs: 354.8,
+        answerMs: 405.5,
+        clientAnswerMs: 406.9,
+        bytesBeforeRequest: { up: 352, down: 1960 },
+      },
+    ],
   },
 };
 
@@ -156,5 +176,53 @@ describe('report: the netns link', () => {
     assert.match(claim, /\| one frame down an open WebSocket \| open already \| - \| 50\.3 ms \(d = 50 ms: as claimed\) \| 50\.9 ms \|/);
     const skipped = renderMarkdown({ ...results, firstMessage: { skipped: 'it needs the netns link: not root' } });
     assert.match(section(skipped, '### "From 150 ms to 50 ms"'), /is not measured: .* it was not measured: it needs the netns link: not root\./);
+  });
+
+  it('measures polls on new TLS connections: the handshake’s round trips counted, the times against (3 + 2·trips)d and (4 + 2·trips)d', () => {
+    const claim = section(markdown, '### "From 150 ms to 50 ms"');
+    assert.match(
+      claim,
+      /\| poll on a new TLS 1\.3 connection \(1 handshake round trip, as claimed\) \| 100\.3 ms \(2d\) \| 252\.9 ms \(\(3 \+ 2·1\)d = 250 ms: as claimed\) \| 304\.0 ms \(\(4 \+ 2·1\)d = 300 ms: as claimed\) \| 305\.4 ms \|/,
+    );
+    assert.match(
+      claim,
+      /\| poll on a new TLS 1\.2 connection \(2 handshake round trips, as claimed\) \| 100\.4 ms \(2d\) \| 354\.8 ms \(\(3 \+ 2·2\)d = 350 ms: as claimed\) \| 405\.5 ms \(\(4 \+ 2·2\)d = 400 ms: as claimed\) \| 406\.9 ms \|/,
+    );
+    // the TLS rows sit between the plaintext poll on a new connection and the keep-alive one
+    const rows = claim.split('\n').filter((line) => line.startsWith('| poll on'));
+    assert.deepEqual(
+      rows.map((line) => line.split(' | ')[0]),
+      [
+        '| poll on a new connection',
+        '| poll on a new TLS 1.3 connection (1 handshake round trip, as claimed)',
+        '| poll on a new TLS 1.2 connection (2 handshake round trips, as claimed)',
+        '| poll on a keep-alive connection',
+      ],
+    );
+    assert.match(claim, /Its round trips are counted on the trace/);
+    assert.match(
+      claim,
+      /A new connection over TLS pays its handshake first: the answer is back after 304\.0 ms over TLS 1\.3, the server having had the request after 252\.9 ms \(240 B up, 843 B down before the request, measured\); after 405\.5 ms over TLS 1\.2, .*\(352 B up, 1,960 B down/,
+    );
+  });
+
+  it('judges a TLS poll that took another number of round trips “not as claimed”, its times too', () => {
+    const measured = structuredClone(results.firstMessage) as FirstMessage;
+    // TLS 1.2 with its request a round trip late: three flights before it, 2d later
+    measured.newTlsConnectionPoll![1] = { ...measured.newTlsConnectionPoll![1]!, handshakeRoundTrips: 3, serverHasRequestMs: 454.8, answerMs: 505.5 };
+    const claim = section(renderMarkdown({ ...results, firstMessage: measured }), '### "From 150 ms to 50 ms"');
+    assert.match(
+      claim,
+      /\| poll on a new TLS 1\.2 connection \(3 handshake round trips, \*\*not as claimed\*\*: the RFC's 2\) \| 100\.4 ms \(2d\) \| 454\.8 ms \(\(3 \+ 2·2\)d = 350 ms: \*\*not as claimed\*\*\) \| 505\.5 ms \(\(4 \+ 2·2\)d = 400 ms: \*\*not as claimed\*\*\) \|/,
+    );
+    assert.match(claim, /\| poll on a new TLS 1\.3 connection \(1 handshake round trip, as claimed\) \|/);
+  });
+
+  it('keeps results from before TLS was measured: no TLS rows, no TLS paragraph', () => {
+    const measured = structuredClone(results.firstMessage) as FirstMessage;
+    delete measured.newTlsConnectionPoll;
+    const claim = section(renderMarkdown({ ...results, firstMessage: measured }), '### "From 150 ms to 50 ms"');
+    assert.match(claim, /\| poll on a new connection \| 100\.8 ms \(2d\) \|/);
+    assert.doesNotMatch(claim, /new TLS|Its round trips are counted on the trace|pays its handshake first/);
   });
 });

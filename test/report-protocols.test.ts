@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { CompletedRun, Results, RunConfig } from '../bench/result.ts';
+import type { CompletedRun, FirstMessage, Results, RunConfig } from '../bench/result.ts';
 import type { ByteSplit } from '../bench/wire.ts';
 import { claimVerdicts, claimsSection } from '../scripts/report/claims-section.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
@@ -12,6 +12,35 @@ const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.
 function split(parts: Omit<ByteSplit, 'total'>): ByteSplit {
   return { ...parts, total: parts.payload + parts.headers + parts.framing + parts.setup + parts.tls };
 }
+
+/** A TEST FIXTURE, not a measurement: "from 150 ms to 50 ms" at d = 50 ms, with polls on new TLS connections (made up, near what the physics gives). */
+const FIRST_MESSAGE_OVER_TLS: FirstMessage = {
+  oneWayDelayMs: 50,
+  samples: 5,
+  newConnectionPoll: { connectedMs: 100.3, serverHasRequestMs: 150.7, answerMs: 201.4, clientAnswerMs: 201.9 },
+  keepAlivePoll: { serverHasRequestMs: 50.1, answerMs: 100.9, clientAnswerMs: 101.2 },
+  websocketFrame: { onTheWireMs: 50.2, clientLatencyMs: 50.6 },
+  newTlsConnectionPoll: [
+    {
+      version: '1.3',
+      handshakeRoundTrips: 1,
+      connectedMs: 100.3,
+      serverHasRequestMs: 252.9,
+      answerMs: 304,
+      clientAnswerMs: 305.4,
+      bytesBeforeRequest: { up: 240, down: 843 },
+    },
+    {
+      version: '1.2',
+      handshakeRoundTrips: 2,
+      connectedMs: 100.4,
+      serverHasRequestMs: 354.8,
+      answerMs: 405.5,
+      clientAnswerMs: 406.9,
+      bytesBeforeRequest: { up: 352, down: 960 },
+    },
+  ],
+};
 
 function runOf(results: Results, id: string): CompletedRun {
   const run = results.runs.find((candidate) => candidate.id === id);
@@ -214,6 +243,45 @@ describe('report: HTTP/1.1, TLS and HTTP/2 side by side', () => {
     assert.match(text ?? '', /TLS 1\.3: 3d \+ 2d = 250 ms, against 3d = 150 ms in plaintext/);
     assert.match(text ?? '', /One frame down an open WebSocket over TLS at RTT 100 ms: not measured in this run/);
     assert.deepEqual(tlsFirstMessageText(q3), []);
+    // measured, but before the measurement polled over TLS: still computed, and why
+    const { newTlsConnectionPoll: _tls, ...plaintextOnly } = FIRST_MESSAGE_OVER_TLS;
+    const [older] = tlsFirstMessageText({ ...fixture, firstMessage: plaintextOnly });
+    assert.match(older ?? '', /not measured over TLS in this run \(the measurement of these results polls in plaintext only\)/);
+    assert.match(older ?? '', /computed from the version, not measured; with d = 50 ms \(the one-way delay of the measurement above\)/);
+  });
+
+  it('cites the round trips measured on the emulated link, in the setup part and the TLS side of "from 150 ms to 50 ms"', () => {
+    const measured = { ...fixture, firstMessage: FIRST_MESSAGE_OVER_TLS };
+    const text = protocolsSection(measured) ?? '';
+    assert.deepEqual(rowAfter(text, '**The TLS handshake**', ['short-poll']).slice(3), [
+      '539.2 B, no TLS',
+      '3,089.2 B (2,550.0 B more than plaintext); handshake 1 round trip (TLS 1.3, measured on new connections over the emulated link)',
+      '2,850.0 B (2,310.8 B more than plaintext); handshake 1 round trip (TLS 1.3, measured on new connections over the emulated link)',
+    ]);
+    assert.match(
+      text,
+      /trips before the first request are measured on new connections over the emulated link .*: 1 for TLS 1\.3, 2 for TLS 1\.2 \(expected, for a full handshake/,
+    );
+    assert.doesNotMatch(text, /computed from the version, for/);
+    // a count that differs from the RFC's is cited as counted
+    const late = structuredClone(FIRST_MESSAGE_OVER_TLS);
+    late.newTlsConnectionPoll![0]!.handshakeRoundTrips = 2;
+    assert.match(
+      rowAfter(protocolsSection({ ...fixture, firstMessage: late }) ?? '', '**The TLS handshake**', ['short-poll'])[4] ?? '',
+      /handshake 2 round trips \(TLS 1\.3, measured/,
+    );
+
+    const [tls] = tlsFirstMessageText(measured);
+    assert.match(tls ?? '', /^\*\*Over TLS\*\*: measured \(the TLS rows above\)/);
+    assert.match(tls ?? '', /its round trips counted on the forwarder's trace: 1 for TLS 1\.3, 2 for TLS 1\.2/);
+    assert.match(
+      tls ?? '',
+      /the server had a new connection's first poll after 252\.9 ms over TLS 1\.3 and 354\.8 ms over TLS 1\.2, against 150\.7 ms in plaintext/,
+    );
+    assert.match(tls ?? '', /the answer was back at the client after 304\.0 ms over TLS 1\.3 and 405\.5 ms over TLS 1\.2, against 201\.4 ms/);
+    assert.doesNotMatch(tls ?? '', /not measured over TLS|would have the request/);
+    // measured over TLS, said so even where no run of the results is over TLS
+    assert.match(tlsFirstMessageText({ ...q3, firstMessage: FIRST_MESSAGE_OVER_TLS })[0] ?? '', /^\*\*Over TLS\*\*: measured/);
   });
 });
 

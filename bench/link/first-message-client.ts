@@ -1,14 +1,17 @@
 /**
  * The client side of "from 150 ms to 50 ms" (first-message.ts), run inside the client's
- * namespace: polls on new connections, polls on one keep-alive connection, and frames pushed
- * down an open WebSocket; prints what it timed, as one JSON line.
+ * namespace: polls on new connections, in plaintext and over TLS (a full handshake each: no
+ * session is resumed), polls on one keep-alive connection, and frames pushed down an open
+ * WebSocket; prints what it timed, as one JSON line.
  *
  *   node --import tsx bench/link/first-message-client.ts '{"host":"100.64.0.2","pollPort":8080,"websocketPort":8081,"samples":5,"pauseMs":100}'
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { ROUTES, clockNowMs, decodeServerEvent } from '../../servers/contract.ts';
+import { ROUTES, clockNowMs, decodeServerEvent, type TlsVersion } from '../../servers/contract.ts';
+import { clientTlsOptions } from '../clients/secure-connection.ts';
 
 export interface ClientPlan {
   host: string;
@@ -16,11 +19,24 @@ export interface ClientPlan {
   websocketPort: number;
   samples: number;
   pauseMs: number;
+  /** Short-poll servers over TLS, one per version (each serves only its own), and the CA (PEM) their certificate is trusted by. */
+  tls?: { ca: string; servers: { version: TlsVersion; port: number }[] };
+}
+
+/** A poll on a new TLS connection: its local port, when TCP was connected, the handshake done, and the first byte of the answer (ms from the connect call). */
+export interface TlsPollTimes {
+  version: TlsVersion;
+  port: number;
+  connectedMs: number;
+  secureMs: number;
+  answerMs: number;
 }
 
 export interface ClientTimes {
   /** Each poll on a new connection: its local port, when it was connected and answered (ms from the connect call). */
   newConnection: { port: number; connectedMs: number; answerMs: number }[];
+  /** Each poll on a new TLS connection, in the order made (none without plan.tls). */
+  newTlsConnection: TlsPollTimes[];
   /** The keep-alive connection's local port (it registered the client first), and each poll's answer (ms from the request). */
   keepAlive: { port: number; answerMs: number[] };
   /** Each frame's latency: receipt less the server's send stamp. */
@@ -64,6 +80,58 @@ function connect(host: string, port: number): Promise<net.Socket> {
   });
 }
 
+/** A TLS connection of `version` (only), trusting `ca`, offering HTTP/1.1 by ALPN as a browser would; resolves at 'secureConnect' with when TCP connected. */
+function connectTls(host: string, port: number, version: TlsVersion, ca: string): Promise<{ socket: tls.TLSSocket; tcpConnectedMs: number }> {
+  return new Promise((resolve, reject) => {
+    // no servername: the host is an address (SNI carries names only); the certificate is checked against it all the same
+    const socket = tls.connect({ host, port, ...clientTlsOptions({ version, ca }, ['http/1.1']) });
+    // Nagle off, so that the request is not held behind the unacknowledged Finished
+    socket.setNoDelay(true);
+    let tcpConnectedMs = Number.NaN;
+    socket.once('connect', () => (tcpConnectedMs = clockNowMs()));
+    socket.once('secureConnect', () => {
+      socket.off('error', reject);
+      resolve({ socket, tcpConnectedMs });
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Registers a client on a TLS server, on a connection of its own (not timed). */
+async function registerOverTls(plan: ClientPlan, version: TlsVersion, port: number, ca: string): Promise<string> {
+  const { socket } = await connectTls(plan.host, port, version, ca);
+  const registered = response(socket);
+  socket.write(request('POST', ROUTES.clients, `${plan.host}:${port}`, true));
+  const { clientId } = JSON.parse((await registered).body) as { clientId: string };
+  socket.destroy();
+  return clientId;
+}
+
+/** `samples` polls on new TLS connections to each server of plan.tls, with `Connection: close`, each with a full handshake. */
+async function timeTlsPolls(plan: ClientPlan): Promise<TlsPollTimes[]> {
+  if (plan.tls === undefined) return [];
+  const { ca, servers } = plan.tls;
+  const times: TlsPollTimes[] = [];
+  for (const { version, port } of servers) {
+    const clientId = await registerOverTls(plan, version, port, ca);
+    const poll = `${ROUTES.messages}?client=${encodeURIComponent(clientId)}&after=0`;
+    await sleep(plan.pauseMs);
+    for (let i = 0; i < plan.samples; i++) {
+      const startedMs = clockNowMs();
+      const { socket, tcpConnectedMs } = await connectTls(plan.host, port, version, ca);
+      const secureMs = clockNowMs() - startedMs;
+      // a TLSSocket's 'data' is application data only: the session tickets TLS 1.3 sends do not count as the answer
+      const answered = response(socket);
+      socket.write(request('GET', poll, `${plan.host}:${port}`, true));
+      const { firstByteMs } = await answered;
+      times.push({ version, port: socket.localPort!, connectedMs: tcpConnectedMs - startedMs, secureMs, answerMs: firstByteMs - startedMs });
+      socket.destroy();
+      await sleep(plan.pauseMs);
+    }
+  }
+  return times;
+}
+
 function request(method: string, path: string, host: string, close: boolean): string {
   return `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
 }
@@ -89,6 +157,8 @@ export async function timeFirstMessages(plan: ClientPlan): Promise<ClientTimes> 
     socket.destroy();
     await sleep(plan.pauseMs);
   }
+
+  const newTlsConnection = await timeTlsPolls(plan);
 
   const keepAlive: ClientTimes['keepAlive'] = { port: keep.localPort!, answerMs: [] };
   for (let i = 0; i < plan.samples; i++) {
@@ -118,7 +188,7 @@ export async function timeFirstMessages(plan: ClientPlan): Promise<ClientTimes> 
   socket.send(Buffer.from(JSON.stringify({ op: 'push', ratePerSecond: 1000 / plan.pauseMs, sizeBytes: 16, count: plan.samples })), { binary: true });
   await received;
   socket.terminate();
-  return { newConnection, keepAlive, websocket: { latencyMs } };
+  return { newConnection, newTlsConnection, keepAlive, websocket: { latencyMs } };
 }
 
 if (process.argv[1]?.endsWith('first-message-client.ts')) {

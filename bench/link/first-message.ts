@@ -1,23 +1,31 @@
 /**
  * "From 150 ms to 50 ms", both sides measured on the netns link with 50 ms one way: a poll on a
  * new connection (the TCP handshake, then the request: the server has it after 150 ms, the
- * answer is back at 200 ms), a poll on a keep-alive connection (50 ms and 100 ms), and one frame
+ * answer is back at 200 ms), the same over TLS 1.3 and TLS 1.2 (the handshake's round trips
+ * come before the request), a poll on a keep-alive connection (50 ms and 100 ms), and one frame
  * down an open WebSocket (50 ms). The suite's own servers answer; the client side runs in the
  * client's namespace (first-message-client.ts) and times what it sees; the forwarder's trace
  * times every packet on the path, so that "until the server has it" is measured too: when the
- * request's first byte was delivered into the server's namespace.
+ * request's first byte was delivered into the server's namespace (over TLS, the request's whole
+ * flight: request-flight.ts).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { FirstMessage, Results } from '../result.ts';
-import { ServerProcess } from '../server-process.ts';
+import { TLS_VERSIONS, type TlsVersion } from '../../servers/contract.ts';
+import type { FirstMessage, NewTlsConnectionPoll, Results } from '../result.ts';
+import { createRunCertificate, removeRunCertificate } from '../run-certificate.ts';
+import { ServerProcess, type ServerTlsFiles } from '../server-process.ts';
+import type { TlsCertificate } from '../tls-certificate.ts';
 import { NETNS_SERVER_PORT, netnsServerArgs, type LinkChoice } from './index.ts';
 import { NetnsLink, symmetricPath, type TracedPacket } from './netns.ts';
-import type { ClientPlan, ClientTimes } from './first-message-client.ts';
+import { requestFlightTimeline } from './request-flight.ts';
+import type { ClientPlan, ClientTimes, TlsPollTimes } from './first-message-client.ts';
 
 const CLIENT = fileURLToPath(new URL('./first-message-client.ts', import.meta.url));
 export const FIRST_MESSAGE_ONE_WAY_MS = 50;
 const WEBSOCKET_PORT = NETNS_SERVER_PORT + 1;
+/** A short-poll server over TLS per version (a server speaks only the version it is given): 8082 for TLS 1.3, 8083 for TLS 1.2. */
+const TLS_PORTS: Readonly<Record<TlsVersion, number>> = { '1.3': NETNS_SERVER_PORT + 2, '1.2': NETNS_SERVER_PORT + 3 };
 const TRACE_PACKETS = 10_000;
 const SYN = 2;
 const ACK = 16;
@@ -60,6 +68,29 @@ function keepAliveTimelines(packets: TracedPacket[]): { serverHasRequestMs: numb
   });
 }
 
+/** Each version's polls on new TLS connections, from the trace (by the client's port) and the client's own timing. */
+function newTlsConnectionPolls(packets: TracedPacket[], polls: TlsPollTimes[], oneWayMs: number): NewTlsConnectionPoll[] {
+  return TLS_VERSIONS.flatMap((version) => {
+    const mine = polls.filter((poll) => poll.version === version);
+    if (mine.length === 0) return [];
+    const timelines = mine.map((poll) => requestFlightTimeline(connection(packets, poll.port), oneWayMs));
+    return [
+      {
+        version,
+        handshakeRoundTrips: median(timelines.map((timeline) => timeline.handshakeRoundTrips)),
+        connectedMs: median(timelines.map((timeline) => timeline.connectedMs)),
+        serverHasRequestMs: median(timelines.map((timeline) => timeline.serverHasRequestMs)),
+        answerMs: median(timelines.map((timeline) => timeline.answerMs)),
+        clientAnswerMs: median(mine.map((poll) => poll.answerMs)),
+        bytesBeforeRequest: {
+          up: median(timelines.map((timeline) => timeline.bytesBeforeRequest.up)),
+          down: median(timelines.map((timeline) => timeline.bytesBeforeRequest.down)),
+        },
+      },
+    ];
+  });
+}
+
 function runClient(link: NetnsLink, plan: ClientPlan): Promise<ClientTimes> {
   const [command, ...prefix] = link.inNamespace('client');
   return new Promise((resolve, reject) => {
@@ -79,14 +110,21 @@ function runClient(link: NetnsLink, plan: ClientPlan): Promise<ClientTimes> {
 export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_ONE_WAY_MS): Promise<FirstMessage> {
   const link = await NetnsLink.start(symmetricPath({ delayMs: oneWayMs }));
   const servers: ServerProcess[] = [];
+  // the TLS servers' certificate, made for this measurement (it names the link's server address) and removed after it
+  let certificate: TlsCertificate | undefined;
   try {
-    const start = (transport: 'short-poll' | 'websocket', port: number): Promise<ServerProcess> =>
+    certificate = await createRunCertificate();
+    const start = (transport: 'short-poll' | 'websocket', port: number, tls?: ServerTlsFiles): Promise<ServerProcess> =>
       ServerProcess.start(transport, {
         host: link.serverAddress,
         pinCommand: link.inNamespace('server'),
         args: [...netnsServerArgs(link.serverAddress), '--port', String(port)],
+        ...(tls === undefined ? {} : { tls }),
       });
     servers.push(await start('short-poll', NETNS_SERVER_PORT), await start('websocket', WEBSOCKET_PORT));
+    for (const version of TLS_VERSIONS) {
+      servers.push(await start('short-poll', TLS_PORTS[version], { certPath: certificate.certPath, keyPath: certificate.keyPath, version }));
+    }
     link.trace(TRACE_PACKETS);
     const times = await runClient(link, {
       host: link.serverAddress,
@@ -94,6 +132,7 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
       websocketPort: WEBSOCKET_PORT,
       samples,
       pauseMs: 4 * oneWayMs,
+      tls: { ca: certificate.certPem, servers: TLS_VERSIONS.map((version) => ({ version, port: TLS_PORTS[version] })) },
     });
     await link.quiet(oneWayMs + 20, 5_000);
     const packets = await link.traced();
@@ -125,17 +164,21 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
         onTheWireMs: median(frames.flatMap((frame) => (frame.deliveredUs === undefined ? [] : [ms(frame.deliveredUs - frame.readUs)]))),
         clientLatencyMs: median(times.websocket.latencyMs),
       },
+      newTlsConnectionPoll: newTlsConnectionPolls(packets, times.newTlsConnection, oneWayMs),
     };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
     await link.close();
+    if (certificate !== undefined) await removeRunCertificate(certificate);
   }
 }
 
 /** The suite's "from 150 ms to 50 ms": measured where the netns link runs, else why not; a failure is kept, not thrown. */
 export async function firstMessageFor(link: LinkChoice | undefined, log: (line: string) => void): Promise<NonNullable<Results['firstMessage']>> {
   if (link?.method !== 'netns') return { skipped: `it needs the netns link: ${link?.reason ?? 'no link was chosen'}` };
-  log(`"from 150 ms to 50 ms": polls on new and keep-alive connections and WebSocket frames, ${FIRST_MESSAGE_ONE_WAY_MS} ms one way...`);
+  log(
+    `"from 150 ms to 50 ms": polls on new connections (plaintext, TLS 1.3, TLS 1.2) and keep-alive ones, WebSocket frames, ${FIRST_MESSAGE_ONE_WAY_MS} ms one way...`,
+  );
   try {
     return await measureFirstMessage();
   } catch (error) {

@@ -10,6 +10,7 @@ import { TRANSPORTS } from '../../servers/contract.ts';
 import { wholeRunSeconds } from './figures.ts';
 import { formatInteger, formatNumber, formatPercent, formatSignificant } from './format.ts';
 import { bold, code, table } from './markdown.ts';
+import { TLS_HANDSHAKE_ROUND_TRIPS, TLS_ROUND_TRIPS_FORMULA } from './protocols.ts';
 import { completedRuns } from './runs.ts';
 
 /** The forwarder's goals (issue 14): under this much added per round trip, and at least the busiest run's packet rate. */
@@ -93,6 +94,20 @@ export function firstMessageText(results: Results): string | undefined {
   const { newConnectionPoll: fresh, keepAlivePoll: kept, websocketFrame: frame } = measured;
   const holds = (value: number, expected: number): string =>
     Math.abs(value - expected) <= Math.max(3, expected * 0.1) ? 'as claimed' : bold('not as claimed');
+  // over TLS the handshake's round trips come before the request: 2d each, expected from the version (the RFCs), counted on the trace
+  const tlsPolls = measured.newTlsConnectionPoll ?? [];
+  const tlsRows = tlsPolls.map((poll) => {
+    const trips = TLS_HANDSHAKE_ROUND_TRIPS[poll.version];
+    const tripsText = `${poll.handshakeRoundTrips} handshake round trip${poll.handshakeRoundTrips === 1 ? '' : 's'}`;
+    const tripsHeld = poll.handshakeRoundTrips === trips ? 'as claimed' : `${bold('not as claimed')}: the RFC's ${trips}`;
+    return [
+      `poll on a new TLS ${poll.version} connection (${tripsText}, ${tripsHeld})`,
+      `${ms(poll.connectedMs)} (2d)`,
+      `${ms(poll.serverHasRequestMs)} ((3 + 2·${trips})d = ${(3 + 2 * trips) * d} ms: ${holds(poll.serverHasRequestMs, (3 + 2 * trips) * d)})`,
+      `${ms(poll.answerMs)} ((4 + 2·${trips})d = ${(4 + 2 * trips) * d} ms: ${holds(poll.answerMs, (4 + 2 * trips) * d)})`,
+      ms(poll.clientAnswerMs),
+    ];
+  });
   const rows = [
     [
       'poll on a new connection',
@@ -101,6 +116,7 @@ export function firstMessageText(results: Results): string | undefined {
       `${ms(fresh.answerMs)} (4d = ${4 * d} ms: ${holds(fresh.answerMs, 4 * d)})`,
       ms(fresh.clientAnswerMs),
     ],
+    ...tlsRows,
     ['poll on a keep-alive connection', 'open already', `${ms(kept.serverHasRequestMs)} (d)`, `${ms(kept.answerMs)} (2d)`, ms(kept.clientAnswerMs)],
     [
       'one frame down an open WebSocket',
@@ -110,11 +126,33 @@ export function firstMessageText(results: Results): string | undefined {
       ms(frame.clientLatencyMs),
     ],
   ];
+  const overTls =
+    tlsPolls.length === 0
+      ? []
+      : [
+          'Over TLS (a short-poll server per version, speaking only it, with a certificate made for the measurement; the client trusts it, ' +
+            'offers HTTP/1.1 by ALPN and resumes no session: a full handshake each time) the handshake comes before the request. Its round ' +
+            'trips are counted on the trace: the client’s packets fall in flights, one a round trip, and its request is in the last flight the ' +
+            `server answered; the flights before it are the handshake's. Expected, for ${TLS_ROUND_TRIPS_FORMULA}: the request at the server ` +
+            'after (3 + 2·round trips)d and the answer at the client after (4 + 2·round trips)d (computed). The server has the request when ' +
+            'its whole flight is delivered. TLS 1.3’s server sends its session tickets when it reads the client’s Finished, which comes in the ' +
+            'request’s flight, so on the path the answer column times the server’s reply to that flight, tickets and answer sent together; ' +
+            'the client times the first byte of the answer itself. The bytes below are the TCP payload before the request’s flight, both ways: ' +
+            'the handshake, less TLS 1.3’s client Finished (it travels with the request) and session tickets (they come after it).',
+        ];
+  const tlsConclusion = tlsPolls
+    .map(
+      (poll) =>
+        `after ${ms(poll.answerMs)} over TLS ${poll.version}, the server having had the request after ${ms(poll.serverHasRequestMs)} ` +
+        `(${formatInteger(poll.bytesBeforeRequest.up)} B up, ${formatInteger(poll.bytesBeforeRequest.down)} B down before the request, measured)`,
+    )
+    .join('; ');
   return [
     `Both sides measured on the netns link with d = ${d} ms one way (medians of ${measured.samples} of each; the suite's own short-poll and ` +
       'WebSocket servers answer). On the path: when the forwarder delivered each packet, from the moment the client’s first packet of the ' +
       'exchange (its SYN, or its request on an open connection; for the WebSocket, the server’s frame) entered it. By the client: what the ' +
       'client timed itself (from its connect call or its request; for the WebSocket, receipt less the server’s send stamp).',
+    ...overTls,
     table(['exchange', 'connected', 'the server has the request', 'the answer (or frame) is at the client', 'by the client'], rows, [
       'left',
       'right',
@@ -124,7 +162,8 @@ export function firstMessageText(results: Results): string | undefined {
     ]),
     `So a message the server has to give a client that polls on a new connection reaches it ${ms(fresh.answerMs)} after the client asked, of which ` +
       `${ms(fresh.serverHasRequestMs)} pass before the server even has the request; one frame on an open WebSocket takes ${ms(frame.onTheWireMs)}. ` +
-      `Polling on a keep-alive connection sits between: ${ms(kept.answerMs)}, a round trip.`,
+      `Polling on a keep-alive connection sits between: ${ms(kept.answerMs)}, a round trip.` +
+      (tlsConclusion === '' ? '' : ` A new connection over TLS pays its handshake first: the answer is back ${tlsConclusion}.`),
   ].join('\n\n');
 }
 

@@ -6,7 +6,7 @@
  * do not have is "not measured".
  */
 import type { CompletedRun, Results, ScenarioName } from '../../bench/result.ts';
-import { TRANSPORTS } from '../../servers/contract.ts';
+import { TLS_VERSIONS, TRANSPORTS } from '../../servers/contract.ts';
 import { browserFigures, browserHttp2Figures } from './browser.ts';
 import { FORMULAS, tlsBytes, totalBytesPerMessage } from './figures.ts';
 import { formatInteger, formatNumber, formatPercent } from './format.ts';
@@ -21,6 +21,7 @@ import {
   isProtocolRun,
   protocolOf,
   protocolText,
+  tlsPollMeasured,
   type Protocol,
 } from './protocols.ts';
 import { markDriverBound, runLabel } from './run-bound.ts';
@@ -111,8 +112,8 @@ export function setupPerConnection(run: CompletedRun): number | undefined {
   return run.connections.opened === 0 ? undefined : (run.bytes.up.setup + run.bytes.down.setup) / run.connections.opened;
 }
 
-/** Setup per connection, what TLS added to it against the group's plaintext run, and the handshake's round trips. */
-function setupFigure(group: Group): (run: CompletedRun) => string {
+/** Setup per connection, what TLS added to it against the group's plaintext run, and the handshake's round trips (measured where the results counted them). */
+function setupFigure(results: Results, group: Group): (run: CompletedRun) => string {
   const plaintext = group.runs.find((run) => protocolOf(run.config) === 'http1');
   const plaintextSetup = plaintext === undefined ? undefined : setupPerConnection(plaintext);
   return (run) => {
@@ -121,7 +122,7 @@ function setupFigure(group: Group): (run: CompletedRun) => string {
     const tls = run.config.tls;
     if (tls === undefined) return `${formatNumber(setup, 1)} B, no TLS`;
     const more = plaintextSetup === undefined ? '' : ` (${formatNumber(setup - plaintextSetup, 1)} B more than plaintext)`;
-    return `${formatNumber(setup, 1)} B${more}; handshake ${handshakeRoundTripsText(tls)}`;
+    return `${formatNumber(setup, 1)} B${more}; handshake ${handshakeRoundTripsText(tls, tlsPollMeasured(results, tls))}`;
   };
 }
 
@@ -153,17 +154,31 @@ function bytesPart(results: Results, columns: readonly Protocol[]): string {
   return [lead, groupTable(groups, columns, () => bytesFigure)].join('\n\n');
 }
 
+/** Where the handshake's round trips come from: the "from 150 ms to 50 ms" measurement's count, each version it has, else the version. */
+function roundTripsSource(results: Results): string {
+  const measured = TLS_VERSIONS.flatMap((version) => {
+    const poll = tlsPollMeasured(results, version);
+    return poll === undefined ? [] : [`${formatInteger(poll.handshakeRoundTrips)} for TLS ${version}`];
+  });
+  if (measured.length === 0) {
+    return `trips before the first request are computed from the version, for ${TLS_ROUND_TRIPS_FORMULA}: the runs do not time the handshake, and a resumed session would take fewer.`;
+  }
+  return (
+    `trips before the first request are measured on new connections over the emulated link (counted on the forwarder's trace of a poll on ` +
+    `each, see "From 150 ms to 50 ms"): ${measured.join(', ')} (expected, for ${TLS_ROUND_TRIPS_FORMULA}); a version not measured there ` +
+    'is computed from the version. The runs themselves do not time their handshakes, and a resumed session would take fewer.'
+  );
+}
+
 function setupPart(results: Results, columns: readonly Protocol[]): string {
   const groups = protocolGroups(results, [...MESSAGE_SCENARIOS, 'idle']);
   const lead =
     `${bold('The TLS handshake')} is in the setup bytes (the setup column of the tables above): every record of the handshake protocol ` +
     '(ClientHello, ServerHello, the certificate, Finished, TLS 1.3’s session tickets), ChangeCipherSpec and alerts, as the connection ' +
     `carried them. Setup per connection (computed: ${PROTOCOL_FORMULAS.setupPerConnection}) holds it with the rest of a connection's setup ` +
-    '(registering, the upgrade, HTTP/2’s preface); against the same work in plaintext, the difference is what TLS added (computed). Its round ' +
-    `trips before the first request are computed from the version, for ${TLS_ROUND_TRIPS_FORMULA}: the runs do not time the ` +
-    'handshake, and a resumed session would take fewer.';
+    `(registering, the upgrade, HTTP/2’s preface); against the same work in plaintext, the difference is what TLS added (computed). Its round ${roundTripsSource(results)}`;
   if (groups.length === 0) return [lead, `${NOT_MEASURED} in this run: no run over TLS.`].join('\n\n');
-  return [lead, groupTable(groups, columns, setupFigure)].join('\n\n');
+  return [lead, groupTable(groups, columns, (group) => setupFigure(results, group))].join('\n\n');
 }
 
 function seriesText(values: readonly number[]): string {
@@ -247,19 +262,48 @@ export function protocolsSection(results: Results): string | undefined {
   ].join('\n\n');
 }
 
+/** One frame down an open WebSocket over TLS at RTT 2d, where the RTT series ran over TLS: once open, TLS adds no round trip. */
+function openTlsFrameText(results: Results, d: number): string {
+  const frames = completedRuns(results, { scenario: 'push', transports: ['websocket'] }).filter(
+    (run) => run.config.tls !== undefined && run.config.rttMs === 2 * d && run.latencyMs.count > 0,
+  );
+  return frames.length === 0
+    ? `One frame down an open WebSocket over TLS at RTT ${2 * d} ms: ${NOT_MEASURED} in this run (no such push run).`
+    : `One frame down an open WebSocket over TLS at RTT ${2 * d} ms: ${frames
+        .map((run) => `p50 ${formatNumber(run.latencyMs.p50, 1)} ms (measured, ${runLabel(run)})`)
+        .join('; ')}: once open, TLS adds no round trip.`;
+}
+
 /**
  * The TLS side of "from 150 ms to 50 ms", for the RTT section: what a new connection's TLS
- * handshake adds before the poll. No measurement times it (the first-message measurement polls in
- * plaintext), so it says so and gives the round trips computed from the version, with the
- * arithmetic; an open connection's frame over TLS is measured where the RTT series ran over TLS.
- * Nothing where no run of the results is over TLS.
+ * handshake adds before the poll. Where the measurement polled over TLS (the rows of its table),
+ * it sums up what was measured: the round trips counted and the times against plaintext's. Where
+ * it did not (results made before it did, or no netns link), it says so and gives the round trips
+ * computed from the version, with the arithmetic, for the versions the runs used; nothing then if
+ * no run is over TLS. An open connection's frame over TLS is measured where the RTT series ran
+ * over TLS.
  */
 export function tlsFirstMessageText(results: Results): string[] {
+  const measured = results.firstMessage;
+  const timed = measured !== undefined && 'oneWayDelayMs' in measured ? measured : undefined;
+  const d = timed?.oneWayDelayMs ?? 50;
+  const polls = TLS_VERSIONS.flatMap((version) => tlsPollMeasured(results, version) ?? []);
+  if (timed !== undefined && polls.length > 0) {
+    const trips = polls.map((poll) => `${formatInteger(poll.handshakeRoundTrips)} for TLS ${poll.version}`).join(', ');
+    const hasIt = polls.map((poll) => `${formatNumber(poll.serverHasRequestMs, 1)} ms over TLS ${poll.version}`).join(' and ');
+    const answer = polls.map((poll) => `${formatNumber(poll.answerMs, 1)} ms over TLS ${poll.version}`).join(' and ');
+    const fresh = timed.newConnectionPoll;
+    return [
+      `${bold('Over TLS')}: measured (the TLS rows above). Before its request a new TLS connection makes its handshake, its round trips ` +
+        `counted on the forwarder's trace: ${trips} (expected, for ${TLS_ROUND_TRIPS_FORMULA}). With d = ${formatInteger(d)} ms the server had a new connection's first poll after ${hasIt}, against ` +
+        `${formatNumber(fresh.serverHasRequestMs, 1)} ms in plaintext; the answer was back at the client after ${answer}, against ` +
+        `${formatNumber(fresh.answerMs, 1)} ms. ${openTlsFrameText(results, d)}`,
+    ];
+  }
   const overTls = completedRuns(results).filter((run) => run.config.tls !== undefined);
   if (overTls.length === 0) return [];
-  const measured = results.firstMessage;
-  const d = measured !== undefined && 'oneWayDelayMs' in measured ? measured.oneWayDelayMs : 50;
-  const source = measured !== undefined && 'oneWayDelayMs' in measured ? 'the one-way delay of the measurement above' : "the claim's 50 ms one way";
+  const source = timed !== undefined ? 'the one-way delay of the measurement above' : "the claim's 50 ms one way";
+  const why = timed !== undefined ? 'the measurement of these results polls in plaintext only' : 'these results have no measurement of it';
   const versions = [...new Set(overTls.map((run) => run.config.tls!))].sort().reverse();
   const arithmetic = versions
     .map((version) => {
@@ -267,19 +311,10 @@ export function tlsFirstMessageText(results: Results): string[] {
       return `TLS ${version}: 3d + ${2 * trips}d = ${formatInteger((3 + 2 * trips) * d)} ms`;
     })
     .join('; ');
-  const frames = completedRuns(results, { scenario: 'push', transports: ['websocket'] }).filter(
-    (run) => run.config.tls !== undefined && run.config.rttMs === 2 * d && run.latencyMs.count > 0,
-  );
-  const open =
-    frames.length === 0
-      ? `One frame down an open WebSocket over TLS at RTT ${2 * d} ms: ${NOT_MEASURED} in this run (no such push run).`
-      : `One frame down an open WebSocket over TLS at RTT ${2 * d} ms: ${frames
-          .map((run) => `p50 ${formatNumber(run.latencyMs.p50, 1)} ms (measured, ${runLabel(run)})`)
-          .join('; ')}: once open, TLS adds no round trip.`;
   return [
-    `${bold('Over TLS')}: the server having a new connection's first poll is ${NOT_MEASURED} over TLS in this run (the measurement polls in ` +
-      `plaintext). Before its request a new TLS connection makes its handshake, ${TLS_ROUND_TRIPS_FORMULA}, computed from the version, not ` +
+    `${bold('Over TLS')}: the server having a new connection's first poll is ${NOT_MEASURED} over TLS in this run (${why}). Before its ` +
+      `request a new TLS connection makes its handshake, ${TLS_ROUND_TRIPS_FORMULA}, computed from the version, not ` +
       `measured; with d = ${formatInteger(d)} ms (${source}) the server would have the request after (computed: the TCP handshake and the ` +
-      `request, 3d, plus 2d per handshake round trip) ${arithmetic}, against 3d = ${formatInteger(3 * d)} ms in plaintext. ${open}`,
+      `request, 3d, plus 2d per handshake round trip) ${arithmetic}, against 3d = ${formatInteger(3 * d)} ms in plaintext. ${openTlsFrameText(results, d)}`,
   ];
 }
