@@ -3,6 +3,7 @@
  * clients, warm up, measure, drain, stop; and put the result together. It emits events and
  * draws nothing: progress.ts listens.
  */
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, clockNowMs, type ServerStats } from '../servers/contract.ts';
 import { Fleet, type FleetPlan } from './fleet.ts';
@@ -32,7 +33,7 @@ import { runId } from './scenarios.ts';
 import { addWireBytes, emptyWireBytes } from './wire.ts';
 import { linkMethodFor, needsNetns, netnsServerArgs, onTheWire, pathShapeOf, type LinkChoice } from './link/index.ts';
 import { NetnsLink } from './link/netns.ts';
-import { NamespaceFleet } from './link/fleet-process.ts';
+import { NamespaceFleet, spawnFleetProcess } from './link/fleet-process.ts';
 import { ShardFleet } from './shard-process.ts';
 import { shardAddresses, shardShare } from './shard.ts';
 import { cannotShard } from './run-args.ts';
@@ -269,9 +270,12 @@ async function measure(
   }
   // the netns link: the server in one namespace, the clients in another, the forwarder between
   let netns: NetnsLink | undefined;
+  // the first fleet's process, started in the client's namespace while the server starts
+  let fleetProcess: ChildProcess | undefined;
   if (method.method === 'netns') {
     netns = await NetnsLink.start(pathShapeOf(config));
     netnsStarted(netns);
+    fleetProcess = spawnFleetProcess(netns.inNamespace('client'));
   }
   // this process's share of the run: all of it, or a shard's (--shard i/N)
   const share = shardShare(config);
@@ -361,7 +365,7 @@ async function measure(
       ? [new ShardFleet(config, targets, driverProcesses, context.localAddresses.length, ca?.path)]
       : split.map((clients, index) =>
           netns !== undefined
-            ? new NamespaceFleet(plan(clients, index === 0, firstOf(index)), netns.inNamespace('client'))
+            ? new NamespaceFleet(plan(clients, index === 0, firstOf(index)), (index === 0 ? fleetProcess : undefined) ?? netns.inNamespace('client'))
             : config.engine === 'autocannon'
               ? new AutocannonFleet(plan(clients, index === 0, firstOf(index)))
               : config.workers > 1

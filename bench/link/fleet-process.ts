@@ -31,6 +31,20 @@ export interface DriverUsage {
 const ENTRY = fileURLToPath(import.meta.url);
 const START_TIMEOUT_MS = 20_000;
 
+/**
+ * Starts a fleet's process in the client's namespace before its plan is known: node and the
+ * fleet's modules load (a few hundred milliseconds) while the engine starts the server on the
+ * other core. NamespaceFleet takes it; the link's close kills it if no fleet did.
+ */
+export function spawnFleetProcess(inNamespace: string[]): ChildProcess {
+  return fork(ENTRY, [], {
+    execPath: inNamespace[0],
+    execArgv: [...inNamespace.slice(1), process.execPath, '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+}
+
 /** The engine's side: a Fleet's steps, carried out in a process in namespace `namespacePrefix` names. */
 export class NamespaceFleet implements FleetHandle {
   private readonly child: ChildProcess;
@@ -39,14 +53,12 @@ export class NamespaceFleet implements FleetHandle {
   /** Set once finish() has the result. */
   usage: DriverUsage | undefined;
 
-  /** `inNamespace`: the command prefix that runs a program in the client's namespace (NetnsLink.inNamespace('client')). */
-  constructor(plan: FleetPlan, inNamespace: string[]) {
-    this.child = fork(ENTRY, [], {
-      execPath: inNamespace[0],
-      execArgv: [...inNamespace.slice(1), process.execPath, '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
+  /**
+   * `inNamespace`: the command prefix that runs a program in the client's namespace
+   * (NetnsLink.inNamespace('client')), or a process spawnFleetProcess() started there already.
+   */
+  constructor(plan: FleetPlan, inNamespace: string[] | ChildProcess) {
+    this.child = Array.isArray(inNamespace) ? spawnFleetProcess(inNamespace) : inNamespace;
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.started = this.ask({ type: 'plan', plan }, 'planned', START_TIMEOUT_MS).then(() => undefined);
   }
