@@ -121,10 +121,15 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
         args: [...netnsServerArgs(link.serverAddress), '--port', String(port)],
         ...(tls === undefined ? {} : { tls }),
       });
-    servers.push(await start('short-poll', NETNS_SERVER_PORT), await start('websocket', WEBSOCKET_PORT));
-    for (const version of TLS_VERSIONS) {
-      servers.push(await start('short-poll', TLS_PORTS[version], { certPath: certificate.certPath, keyPath: certificate.keyPath, version }));
-    }
+    // all four at once (each takes a node's start-up); every one that started is stopped after, whichever failed
+    const started = await Promise.allSettled([
+      start('short-poll', NETNS_SERVER_PORT),
+      start('websocket', WEBSOCKET_PORT),
+      ...TLS_VERSIONS.map((version) => start('short-poll', TLS_PORTS[version], { certPath: certificate!.certPath, keyPath: certificate!.keyPath, version })),
+    ]);
+    for (const outcome of started) if (outcome.status === 'fulfilled') servers.push(outcome.value);
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     link.trace(TRACE_PACKETS);
     const times = await runClient(link, {
       host: link.serverAddress,
