@@ -59,8 +59,25 @@ export const KAAZING_RUNS: RunTemplate[] = [
  */
 const ECHO_RATES_PER_SECOND = { [SIZES.tiny]: 1000, [SIZES.small]: 1000, [SIZES.large]: 200 };
 
+/**
+ * The warm-up and window of the default suite's loopback runs, short so that the suite keeps
+ * within five minutes: 50 or 100 clients are connected and past their first requests well within
+ * 0.3 s, and a second holds 1,000 echoes (200 at 64 KiB), 500 pushes, five broadcast events and
+ * ten polls per idle short-poll client.
+ */
+const LOOPBACK_WINDOW = { warmupSeconds: 0.3, durationSeconds: 1 };
+
 /** Round-trip times of the latency-against-RTT series. */
 export const RTT_SERIES_MS = [0, 20, 100];
+
+/**
+ * The warm-up and window of a run of the RTT series: a connection is open within a few round
+ * trips, so five make the warm-up (at least 0.2 s); the window holds fifteen
+ * round trips, and at least a second (fifty round trips and more up to RTT 20 ms).
+ */
+function rttWindow(rttMs: number): Pick<RunTemplate, 'warmupSeconds' | 'durationSeconds'> {
+  return { warmupSeconds: Math.max(0.2, (5 * rttMs) / 1000), durationSeconds: Math.max(1, (15 * rttMs) / 1000) };
+}
 
 /**
  * Echo (one client in a closed loop: at RTT 0, the fastest round trip each transport allows;
@@ -75,8 +92,7 @@ const RTT_RUNS: RunTemplate[] = RTT_SERIES_MS.flatMap((rttMs) =>
       clients: scenario === 'echo' ? 1 : 10,
       payloadBytes: SIZES.small,
       rttMs,
-      warmupSeconds: 0.5,
-      durationSeconds: 1.5,
+      ...rttWindow(rttMs),
       group: 'rtt',
       emulateLink: true,
     }),
@@ -102,8 +118,8 @@ const LOSS_RUNS: RunTemplate[] = LOSS_SERIES_PERCENT.flatMap((lossPercent) =>
     rttMs: LOSS_RTT_MS,
     lossPercent,
     emulateLink: true,
-    warmupSeconds: 0.5,
-    durationSeconds: 3,
+    warmupSeconds: 0.3,
+    durationSeconds: 1.5,
     group: 'loss',
   }),
 );
@@ -115,16 +131,16 @@ export const KAAZING_LINK_RATES = [10e6, 4e6, 2e6];
  * The Kaazing case on a constrained link (netns link only): the same 1,000 polling clients and
  * 1,000 WebSocket clients at each rate of KAAZING_LINK_RATES, with the default queue (100 ms at
  * the rate, drop-tail) and 5 ms one way. Polling's headers fill the link where WebSocket's frames do not:
- * the queueing delay grows. A longer warm-up: at the lowest rate, connecting 1,000 clients
- * takes seconds.
+ * the queueing delay grows. The clients are all connected (seconds at the lowest rate) before the
+ * warm-up begins; it lasts a poll interval and a half, so that every client has polled in it.
  */
 const KAAZING_LINK_RUNS: RunTemplate[] = KAAZING_LINK_RATES.flatMap((rate) =>
   KAAZING_RUNS.map((template) => ({
     ...template,
     bandwidthBitsPerSecond: rate,
     rttMs: 10,
-    warmupSeconds: 3,
-    durationSeconds: 3,
+    warmupSeconds: 1.5,
+    durationSeconds: 2,
     group: 'kaazing-link' as const,
   })),
 );
@@ -148,20 +164,19 @@ const DEFAULT_PROTOCOL_RUNS: RunTemplate[] = [
     payloadBytes: SIZES.small,
     tls: '1.3',
     http: '2',
-    warmupSeconds: 0.5,
-    durationSeconds: 1.5,
+    ...LOOPBACK_WINDOW,
   })),
-  { scenario: 'push', transport: 'websocket', clients: 50, payloadBytes: SIZES.small, tls: '1.3', warmupSeconds: 0.5, durationSeconds: 1.5 },
+  { scenario: 'push', transport: 'websocket', clients: 50, payloadBytes: SIZES.small, tls: '1.3', ...LOOPBACK_WINDOW },
 ];
 
 /** `npm run bench` with no arguments. */
 export const DEFAULT_SUITE: RunTemplate[] = [
   ...[SIZES.tiny, SIZES.small, SIZES.large].flatMap((payloadBytes) =>
-    everyTransport({ scenario: 'echo', clients: 50, payloadBytes, targetRatePerSecond: ECHO_RATES_PER_SECOND[payloadBytes] ?? 1000 }),
+    everyTransport({ scenario: 'echo', clients: 50, payloadBytes, targetRatePerSecond: ECHO_RATES_PER_SECOND[payloadBytes] ?? 1000, ...LOOPBACK_WINDOW }),
   ),
-  ...[SIZES.tiny, SIZES.small].flatMap((payloadBytes) => everyTransport({ scenario: 'push', clients: 50, payloadBytes })),
-  ...everyTransport({ scenario: 'idle', clients: 100, payloadBytes: 0 }),
-  ...everyTransport({ scenario: 'broadcast', clients: 100, payloadBytes: SIZES.small }),
+  ...[SIZES.tiny, SIZES.small].flatMap((payloadBytes) => everyTransport({ scenario: 'push', clients: 50, payloadBytes, ...LOOPBACK_WINDOW })),
+  ...everyTransport({ scenario: 'idle', clients: 100, payloadBytes: 0, ...LOOPBACK_WINDOW }),
+  ...everyTransport({ scenario: 'broadcast', clients: 100, payloadBytes: SIZES.small, ...LOOPBACK_WINDOW }),
   ...KAAZING_RUNS,
   ...DEFAULT_PROTOCOL_RUNS,
   ...RTT_RUNS,
