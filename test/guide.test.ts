@@ -71,6 +71,8 @@ describe('guide: docs/guide.md is generated', () => {
       ...['2', '14', '4'], // RFC 6455: 2 to 14 bytes of frame header, a 4-byte masking key
       ...['2010', '871', '665'], // Lubbers and Greco, quoted
       ...['100,000', '8', '2^20'], // the Kaazing formula: bytes × 8 × 100,000 / 2^20
+      ...['150', '50'], // "from 150 ms to 50 ms", the report's section quoted
+      ...['1.1', '1.2', '1.3'], // protocol versions: HTTP/1.1, TLS 1.2 and 1.3
     ]);
     assert.deepEqual(
       [...numbers].filter((found) => !allowed.has(found)),

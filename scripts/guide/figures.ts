@@ -10,7 +10,8 @@ import { isDriverBound } from '../report/run-bound.ts';
 import type { CompletedRun, Results, RunResult } from '../../bench/result.ts';
 import type { ByteKind, Direction } from '../../bench/wire.ts';
 import type { TransportName } from '../../servers/contract.ts';
-import { browserFigures, browserPollBytes, browserState } from '../report/browser.ts';
+import { browserFigures, browserHttp2Figures, browserPollBytes, browserState } from '../report/browser.ts';
+import { LATER_INDEX, overheadPerMessage, setupPerConnection } from '../report/protocols-section.ts';
 import {
   BITS_PER_MEGABIT,
   FORMULAS,
@@ -243,8 +244,21 @@ interface RunFigure {
 }
 
 const DIRECTION: Parameter = { label: 'up|down', choices: ['up', 'down'] };
-const BYTE_KINDS = ['total', 'payload', 'headers', 'framing', 'setup'] as const;
-const KIND: Parameter = { label: '[total|payload|headers|framing|setup]', choices: BYTE_KINDS, fallback: 'total' };
+const BYTE_KINDS = ['total', 'payload', 'headers', 'framing', 'setup', 'tls'] as const;
+const KIND: Parameter = { label: '[total|payload|headers|framing|setup|tls]', choices: BYTE_KINDS, fallback: 'total' };
+const HEADER_SIDES = ['request', 'response'] as const;
+const HEADER_SIDE: Parameter = { label: 'request|response', choices: HEADER_SIDES };
+/** Which of a series of header blocks: the first (HPACK's tables empty) or the tenth (as the report's HPACK table). */
+const SERIES_POSITIONS = { first: 0, tenth: LATER_INDEX } as const;
+const SERIES_POSITION: Parameter = { label: 'first|tenth', choices: Object.keys(SERIES_POSITIONS) };
+
+/** The header bytes at `position` of a series of requests or responses; an error that names it where the series is shorter. */
+function seriesValue(series: { requests: readonly number[]; responses: readonly number[] }, side: string, position: string, what: string): number {
+  const values = side === 'request' ? series.requests : series.responses;
+  const value = values[SERIES_POSITIONS[position as keyof typeof SERIES_POSITIONS]];
+  if (value === undefined) throw new GuideError(`${what} kept ${values.length} ${side}s: it has no ${position}`);
+  return value;
+}
 const PERCENTILES = ['p50', 'p90', 'p99', 'p999', 'max', 'mean'] as const;
 
 function receivedAny(run: CompletedRun): void {
@@ -269,20 +283,23 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
     compute(run, [direction, kind]) {
       receivedAny(run);
       const split = bytesPerMessage(run, direction as Direction)!;
-      return { value: split[kind as keyof typeof split], format: { decimals: 1 } };
+      return { value: split[kind as keyof typeof split] ?? 0, format: { decimals: 1 } };
     },
   },
   bytesPerClientSecond: {
     params: [DIRECTION, KIND],
     description: `bytes of one direction per client per second, of one kind (total if none is named): ${FORMULAS.bytesPerClientSecond}`,
-    compute: (run, [direction, kind]) => ({ value: bytesPerClientSecond(run, direction as Direction)[kind as ByteKind | 'total'], format: { decimals: 1 } }),
+    compute: (run, [direction, kind]) => ({
+      value: bytesPerClientSecond(run, direction as Direction)[kind as ByteKind | 'total'] ?? 0,
+      format: { decimals: 1 },
+    }),
   },
   bytes: {
     params: [{ label: 'up|down|both', choices: ['up', 'down', 'both'] }, KIND],
     description: 'bytes of the whole run (all clients, warm-up included), one direction or both, of one kind (total if none is named)',
     compute(run, [direction, kind]) {
       const directions: Direction[] = direction === 'both' ? ['up', 'down'] : [direction as Direction];
-      return { value: directions.reduce((sum, each) => sum + run.bytes[each][kind as ByteKind | 'total'], 0), format: { decimals: 0 } };
+      return { value: directions.reduce((sum, each) => sum + (run.bytes[each][kind as ByteKind | 'total'] ?? 0), 0), format: { decimals: 0 } };
     },
   },
   overhead: {
@@ -333,6 +350,16 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
       return { value: share, format: { percent: 1 } };
     },
   },
+  bytesPerPoll: {
+    params: [{ label: 'up|down|both', choices: ['up', 'down', 'both'] }, KIND],
+    description: 'bytes of the whole run per poll, one direction or both, of one kind (total if none is named): bytes / polls',
+    compute(run, [direction, kind]) {
+      if (run.polls.total === 0) throw new GuideError(`run "${run.id}" made no polls`);
+      const directions: Direction[] = direction === 'both' ? ['up', 'down'] : [direction as Direction];
+      const bytes = directions.reduce((sum, each) => sum + (run.bytes[each][kind as ByteKind | 'total'] ?? 0), 0);
+      return { value: bytes / run.polls.total, format: { decimals: 1 } };
+    },
+  },
   pollOverheadBytes: {
     params: [],
     description: "what a poll costs besides the messages it brings, as the report's Kaazing table: (headers + framing, up + down) / polls",
@@ -347,6 +374,34 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
     compute(run) {
       receivedAny(run);
       return { value: frameOverheadBytes(run), format: { decimals: 1 } };
+    },
+  },
+  protocolOverhead: {
+    params: [],
+    description: "what the protocol adds around each message, as the report's protocols section: (headers + framing + tls, up + down) / messages received",
+    compute(run) {
+      const bytes = overheadPerMessage(run);
+      if (bytes === undefined) throw new GuideError(`run "${run.id}" received no messages`);
+      return { value: bytes, format: { decimals: 1 } };
+    },
+  },
+  setupPerConnection: {
+    params: [],
+    description:
+      "setup bytes (TCP connection's handshakes: the upgrade, the TLS handshake), up + down, per connection opened, as the report's protocols section",
+    compute(run) {
+      const bytes = setupPerConnection(run);
+      if (bytes === undefined) throw new GuideError(`run "${run.id}" opened no connection`);
+      return { value: bytes, format: { decimals: 0 } };
+    },
+  },
+  headerSeries: {
+    params: [HEADER_SIDE, SERIES_POSITION],
+    description:
+      "header bytes of the first client's first or tenth request or response (measured: the run's `headerSeries`; HTTP/1.1 heads, or HTTP/2 header blocks after HPACK)",
+    compute(run, [side, position]) {
+      if (run.headerSeries === undefined) throw new GuideError(`run "${run.id}" kept no header series`);
+      return { value: seriesValue(run.headerSeries, side!, position!, `run "${run.id}"`), format: { decimals: 0 } };
     },
   },
   frameHeader: {
@@ -473,6 +528,48 @@ export const FUNCTIONS: Record<string, GuideFunction> = {
     usage: 'browser <field>',
     description: 'a field of the real-browser measurement (name, version, pollRequestBytes, pollResponseHeaderBytes, websocketFrameBytes)',
     call: (args, context) => fieldFigure(measuredBrowser(context), args.word('a browser field'), `the real-browser figures of ${context.resultsName}`),
+  },
+  browserHttp2: {
+    usage: 'browserHttp2 request|response first|tenth',
+    description: "header block bytes of the real browser's first or tenth poll over HTTP/2, request or response (measured, after HPACK)",
+    call(args, context) {
+      const [side, position] = [args.choice('request|response', HEADER_SIDES), args.choice('first|tenth', Object.keys(SERIES_POSITIONS))];
+      measuredBrowser(context);
+      const http2 = browserHttp2Figures(context.results);
+      if (http2 === undefined) throw new GuideError(`${context.resultsName} has no real-browser polls over HTTP/2`);
+      return number(seriesValue(http2, side, position, "the real browser's HTTP/2 polls"), { decimals: 0 });
+    },
+  },
+  tlsPoll: {
+    usage: 'tlsPoll 1.3|1.2 <field>',
+    description:
+      'a field of the poll on a new TLS connection measured on the emulated link ("from 150 ms to 50 ms"): handshakeRoundTrips, connectedMs, serverHasRequestMs, answerMs, clientAnswerMs',
+    call(args, context) {
+      const version = args.choice('1.3|1.2', ['1.3', '1.2'] as const);
+      const field = args.word('a field');
+      const measured = context.results.firstMessage;
+      if (measured === undefined || !('oneWayDelayMs' in measured)) throw new GuideError(`${context.resultsName} has no first-message measurement`);
+      const poll = measured.newTlsConnectionPoll?.find((candidate) => candidate.version === version);
+      if (poll === undefined) throw new GuideError(`${context.resultsName} has no poll on a new TLS ${version} connection`);
+      const value: unknown = (poll as unknown as Record<string, unknown>)[field];
+      if (typeof value !== 'number') throw new GuideError(`the TLS ${version} poll has no figure "${field}"`);
+      return number(value, field === 'handshakeRoundTrips' ? { decimals: 0 } : { decimals: 1 });
+    },
+  },
+  firstMessage: {
+    usage: 'firstMessage <field>',
+    description:
+      'a figure of the plaintext side of "from 150 ms to 50 ms": oneWayDelayMs, or newConnectionPoll.<field>, keepAlivePoll.<field>, websocketFrame.<field> (ms)',
+    call(args, context) {
+      const path = args.word('a field');
+      const measured = context.results.firstMessage;
+      if (measured === undefined || !('oneWayDelayMs' in measured)) throw new GuideError(`${context.resultsName} has no first-message measurement`);
+      const value: unknown = path
+        .split('.')
+        .reduce<unknown>((record, key) => (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[key] : undefined), measured);
+      if (typeof value !== 'number') throw new GuideError(`the first-message measurement has no figure "${path}"`);
+      return number(value, { decimals: 1 });
+    },
   },
   browserPollBytes: {
     usage: 'browserPollBytes',
