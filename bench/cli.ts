@@ -391,7 +391,7 @@ const MICRO_TIME_MS_PER_CASE: Partial<Record<SuiteName, number>> = { default: 25
  */
 const DRIVER_BENCH_TIMING: Partial<Record<SuiteName, { warmupSeconds: number; windowSeconds: number; rounds: number }>> = {
   driver: { warmupSeconds: 1, windowSeconds: 3, rounds: 3 },
-  default: { warmupSeconds: 0.25, windowSeconds: 0.75, rounds: 1 },
+  default: { warmupSeconds: 0.5, windowSeconds: 0.75, rounds: 1 },
   scale: { warmupSeconds: 0.5, windowSeconds: 1.5, rounds: 3 },
   quick: { warmupSeconds: 0.3, windowSeconds: 0.7, rounds: 1 },
 };
