@@ -147,18 +147,21 @@ const KAAZING_LINK_RUNS: RunTemplate[] = KAAZING_LINK_RATES.flatMap((rate) =>
   })),
 );
 
-/** The Kaazing poll's warm-up over TLS: 1,000 clients' TLS handshakes and first requests take the driver about a second more. */
+/** The Kaazing case's warm-up over TLS: 1,000 clients' TLS handshakes and first requests take the driver about a second more. */
 const KAAZING_TLS_WARMUP_SECONDS = 2;
 
 /**
  * The protocols the default suite carries beside plaintext HTTP/1.1, where they give a verdict or
- * a table a run of their own: the Kaazing short-poll over HTTP/2 (its headers after HPACK), and
- * the default push (50 clients, 1 KiB) over HTTP/2 for each polling transport and over TLS 1.3
- * for WebSocket, polling and WebSocket then compared over the same TLS. Short windows: the
- * work is the same as the plaintext runs', so the report sets them side by side.
+ * a table a run of their own: the Kaazing case with its short-poll over HTTP/2 (its headers after
+ * HPACK) and its WebSocket over TLS 1.3 (the pair that judges the third and fourth claims for
+ * HTTP/2 on the article's workload), and the default push (50 clients, 1 KiB) over HTTP/2 for
+ * each polling transport and over TLS 1.3 for WebSocket, polling and WebSocket then compared over
+ * the same TLS. Short windows: the work is the same as the plaintext runs', so the report sets
+ * them side by side.
  */
 const DEFAULT_PROTOCOL_RUNS: RunTemplate[] = [
   { ...KAAZING_RUNS[0]!, tls: '1.3', http: '2', warmupSeconds: KAAZING_TLS_WARMUP_SECONDS },
+  { ...KAAZING_RUNS[1]!, tls: '1.3', warmupSeconds: KAAZING_TLS_WARMUP_SECONDS },
   ...(['short-poll', 'long-poll'] as const).map((transport): RunTemplate => ({
     scenario: 'push',
     transport,

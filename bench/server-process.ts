@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { HttpVersion, ServerStats, TlsVersion, TransportName } from '../servers/contract.ts';
-import { serverBundle } from './server-bundle.ts';
+import { entryArgs } from './bundle.ts';
 
 const MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
 
@@ -86,11 +86,11 @@ export class ServerProcess {
     const host = options.host ?? '127.0.0.1';
     const args = ['--transport', transport, '--port', '0', '--host', host, ...serverArgs(options)];
     const pin = options.pinCommand ?? [];
-    // the bundled servers where they could be built (bench/server-bundle.ts), else their sources through tsx
-    const bundle = serverBundle();
-    const child = fork(bundle ?? MAIN, args, {
+    // the bundled servers where they could be built (bench/bundle.ts), else their sources through tsx
+    const entry = entryArgs(MAIN);
+    const child = fork(entry.file, args, {
       execPath: pin.length > 0 ? pin[0] : process.execPath,
-      execArgv: [...pin.slice(1), ...(pin.length > 0 ? [process.execPath] : []), ...(bundle === undefined ? ['--import', 'tsx'] : [])],
+      execArgv: [...pin.slice(1), ...(pin.length > 0 ? [process.execPath] : []), ...entry.execArgv],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let stderr = '';

@@ -6,6 +6,7 @@
  * driver's work is done here and not in the engine's process.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { entryArgs } from '../bundle.ts';
 import { fileURLToPath } from 'node:url';
 import { clockNowMs } from '../../servers/contract.ts';
 import { Fleet, type FleetPlan } from '../fleet.ts';
@@ -37,9 +38,11 @@ const START_TIMEOUT_MS = 20_000;
  * other core. NamespaceFleet takes it; the link's close kills it if no fleet did.
  */
 export function spawnFleetProcess(inNamespace: string[]): ChildProcess {
-  return fork(ENTRY, [], {
+  // this file bundled where it could be (bench/bundle.ts), else through tsx
+  const entry = entryArgs(ENTRY);
+  return fork(entry.file, [], {
     execPath: inNamespace[0],
-    execArgv: [...inNamespace.slice(1), process.execPath, '--import', 'tsx'],
+    execArgv: [...inNamespace.slice(1), process.execPath, ...entry.execArgv],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
