@@ -20,6 +20,7 @@ export const FORMULAS = {
   emptyPolls: 'polls.empty / polls.total',
   serverCpuPerMessage: 'server CPU seconds / messages received × 10^6',
   headersFramingPerMessage: '(headers + framing, up + down) / messages received',
+  bytesAfterSetupPerMessage: '(bytes − setup, up + down) / messages received',
   mbps: 'bytes (up + down) × 8 / (warm-up + window seconds) / 2^20',
   leastSquares:
     'least squares over the points (x, y): slope = Σ(x − x̄)(y − ȳ) / Σ(x − x̄)², intercept = ȳ − slope × x̄, ' +
@@ -116,6 +117,16 @@ export function headersFramingPerMessage(run: CompletedRun, directions: readonly
 
 export function totalBytesPerMessage(run: CompletedRun): number | undefined {
   return run.messages.received === 0 ? undefined : (run.bytes.up.total + run.bytes.down.total) / run.messages.received;
+}
+
+/**
+ * Bytes up + down per message received, setup left out (FORMULAS.bytesAfterSetupPerMessage):
+ * what the connections cost once open. A connection's setup (its handshakes, TLS's among them) is
+ * paid once; over a run of seconds it would weigh as if connections lived that long.
+ */
+export function bytesAfterSetupPerMessage(run: CompletedRun): number | undefined {
+  const { up, down } = run.bytes;
+  return run.messages.received === 0 ? undefined : (up.total - up.setup + down.total - down.setup) / run.messages.received;
 }
 
 /** Average bandwidth of the whole run, both ways, in 2^20 bit/s. */
