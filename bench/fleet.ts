@@ -49,11 +49,20 @@ const CONNECT_CONCURRENCY = 256;
 /** The longest a fleet waits after the window for messages still on their way. */
 const DRAIN_LIMIT_MS = 10_000;
 const DRAIN_MS_PER_CLIENT = 0.5;
+/**
+ * More on a link that loses packets: TCP sends a lost segment again after its retransmission
+ * timeout, which doubles each time the same segment is lost again (200 ms and more, then 400, 800,
+ * 1,600 ms), so a last message can be seconds late without being lost (at 5% loss a 2 s drain
+ * counted one such message of 560 lost).
+ */
+const LOSSY_LINK_DRAIN_MS = 4_000;
 
 /** Waits until nothing is owed to the clients, or the drain limit for this run passes. */
 export async function drain(recorder: FleetRecorder, records: ClientRecord[], config: RunConfig, broadcastEvents: number): Promise<void> {
   // many clients' last messages take longer to come in: half a millisecond each
-  const limitMs = Math.min(DRAIN_LIMIT_MS, Math.max(2_000, 3 * config.pollIntervalMs, config.clients * DRAIN_MS_PER_CLIENT));
+  const limitMs =
+    Math.min(DRAIN_LIMIT_MS, Math.max(2_000, 3 * config.pollIntervalMs, config.clients * DRAIN_MS_PER_CLIENT)) +
+    ((config.lossPercent ?? 0) > 0 ? LOSSY_LINK_DRAIN_MS : 0);
   const deadline = performance.now() + limitMs;
   while (recorder.outstanding(records, broadcastEvents) > 0 && performance.now() < deadline) await sleep(20);
 }
