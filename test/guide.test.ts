@@ -151,6 +151,41 @@ describe('guide: figures', () => {
     );
   });
 
+  it('reads the figures over TLS and HTTP/2 from the runs and measurements they name', () => {
+    const results = figuresFixture();
+    const h2 = completedRun(results, 'push/short-poll/1KiB/c50/r10/i100ms/tls13/h2');
+    const { up, down } = h2.bytes;
+    const around = (up.headers + up.framing + (up.tls ?? 0) + down.headers + down.framing + (down.tls ?? 0)) / h2.messages.received;
+    assert.equal(fill(`{{protocolOverhead ${h2.id}}}`, results), around.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+    assert.equal(fill(`{{headerSeries request first ${h2.id}}}`, results), String(h2.headerSeries!.requests[0]));
+    assert.equal(fill(`{{headerSeries response tenth ${h2.id}}}`, results), String(h2.headerSeries!.responses[9]));
+    const polls = h2.polls.total;
+    assert.equal(fill(`{{bytesPerPoll both tls ${h2.id}}}`, results), (((up.tls ?? 0) + (down.tls ?? 0)) / polls).toFixed(1));
+    const browser = results.browser as { http2: { requests: number[]; responses: number[] } };
+    assert.equal(fill('{{browserHttp2 request first}} {{browserHttp2 response tenth}}', results), `${browser.http2.requests[0]} ${browser.http2.responses[9]}`);
+    const measured = results.firstMessage as { newTlsConnectionPoll: { version: string; handshakeRoundTrips: number; serverHasRequestMs: number }[] };
+    const tls12 = measured.newTlsConnectionPoll.find((poll) => poll.version === '1.2')!;
+    assert.equal(
+      fill('{{tlsPoll 1.2 handshakeRoundTrips}} {{tlsPoll 1.2 serverHasRequestMs}}', results),
+      `${tls12.handshakeRoundTrips} ${tls12.serverHasRequestMs.toFixed(1)}`,
+    );
+    assert.equal(fill('{{firstMessage oneWayDelayMs}}', results), '50.0');
+  });
+
+  it('refuses a TLS or HTTP/2 figure the results cannot give, saying why', () => {
+    const results = figuresFixture();
+    delete results.firstMessage;
+    (results.browser as { http2?: unknown }).http2 = undefined;
+    const found = problems(
+      '{{tlsPoll 1.3 answerMs}} {{browserHttp2 request tenth}} {{headerSeries request first push/tcp/1KiB/c50/r10}} {{firstMessage nothing.here}}',
+      results,
+    );
+    assert.match(found[0]!, /has no first-message measurement/);
+    assert.match(found[1]!, /has no real-browser polls over HTTP\/2/);
+    assert.match(found[2]!, /kept no header series/);
+    assert.match(found[3]!, /has no first-message measurement/);
+  });
+
   it("computes the Kaazing figures as the report's table", () => {
     assert.equal(fill('{{pollOverheadBytes push/short-poll/16B/c1000/r1/i1000ms}}', figuresFixture()), '310.4');
     assert.equal(fill('{{kaazingMbps (pollOverheadBytes push/short-poll/16B/c1000/r1/i1000ms) 100000}}', figuresFixture()), '237');
