@@ -203,7 +203,7 @@ describe('bench command line', () => {
     assert.deepEqual([overH2.overrides.values?.tls, overH2.overrides.values?.http, overH2.overrides.transports], ['1.3', '2', ['sse']]);
   });
 
-  it('has a protocols profile: each transport over each protocol it has, the Kaazing poll over each, a TLS 1.2 pair; the default suite a few of them', () => {
+  it('has a protocols profile: each transport over each protocol it has, the Kaazing case over each, a TLS 1.2 pair; the default suite a few of them', () => {
     const runs = resolveSuite(SUITES.protocols, {});
     const forms = (transport: string): string[] =>
       [
@@ -225,13 +225,16 @@ describe('bench command line', () => {
       'push/short-poll/16B/c1000/r1/i1000ms',
       'push/short-poll/16B/c1000/r1/i1000ms/tls13',
       'push/short-poll/16B/c1000/r1/i1000ms/tls13/h2',
+      'push/websocket/16B/c1000/r1',
+      'push/websocket/16B/c1000/r1/tls13',
     ]);
     assert.deepEqual(runs.filter((run) => run.tls === '1.2').map(runId), ['push/short-poll/1KiB/c10/r10/i100ms/tls12', 'push/websocket/1KiB/c10/r10/tls12']);
     assert.ok(runs.every((run) => run.durationSeconds <= 3));
-    // the default suite: the HTTP/2 Kaazing poll, HTTP/2 push for each polling transport, WebSocket push over TLS
+    // the default suite: the Kaazing case with its poll over HTTP/2 and its WebSocket over TLS, HTTP/2 push for each polling transport, WebSocket push over TLS
     const added = resolveSuite(SUITES.default, {}).filter((run) => run.tls !== undefined);
     assert.deepEqual(added.map(runId), [
       'push/short-poll/16B/c1000/r1/i1000ms/tls13/h2',
+      'push/websocket/16B/c1000/r1/tls13',
       'push/short-poll/1KiB/c50/r10/i100ms/tls13/h2',
       'push/long-poll/1KiB/c50/r10/tls13/h2',
       'push/websocket/1KiB/c50/r10/tls13',
