@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { CompletedRun, FirstMessage, OnTheWire, Results, RunConfig, WireDirection } from '../bench/result.ts';
 import { runId } from '../bench/scenarios.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
+import { NEW_TLS_CONNECTION_POLLS } from './fixtures/new-tls-connection-polls.ts';
 
 const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
 const template = q3.runs.find((run) => run.id === 'push/websocket/1KiB/c10/r10') as CompletedRun;
@@ -102,26 +103,7 @@ const results: Results = {
     newConnectionPoll: { connectedMs: 100.8, serverHasRequestMs: 152.4, answerMs: 203.3, clientAnswerMs: 204.2 },
     keepAlivePoll: { serverHasRequestMs: 50.3, answerMs: 102, clientAnswerMs: 102.5 },
     websocketFrame: { onTheWireMs: 50.3, clientLatencyMs: 50.9 },
-    newTlsConnectionPoll: [
-      {
-        version: '1.3',
-        handshakeRoundTrips: 1,
-        connectedMs: 100.3,
-        serverHasRequestMs: 252.9,
-        answerMs: 304,
-        clientAnswerMs: 305.4,
-        bytesBeforeRequest: { up: 240, down: 843 },
-      },
-      {
-        version: '1.2',
-        handshakeRoundTrips: 2,
-        connectedMs: 100.4,
-        serverHasRequestMs: 354.8,
-        answerMs: 405.5,
-        clientAnswerMs: 406.9,
-        bytesBeforeRequest: { up: 352, down: 1960 },
-      },
-    ],
+    newTlsConnectionPoll: structuredClone(NEW_TLS_CONNECTION_POLLS),
   },
 };
 
@@ -202,7 +184,7 @@ describe('report: the netns link', () => {
     assert.match(claim, /Its round trips are counted on the trace/);
     assert.match(
       claim,
-      /A new connection over TLS pays its handshake first: the answer is back after 304\.0 ms over TLS 1\.3, the server having had the request after 252\.9 ms \(240 B up, 843 B down before the request, measured\); after 405\.5 ms over TLS 1\.2, .*\(352 B up, 1,960 B down/,
+      /A new connection over TLS pays its handshake first: the answer is back after 304\.0 ms over TLS 1\.3, the server having had the request after 252\.9 ms \(240 B up, 843 B down before the request, measured\); after 405\.5 ms over TLS 1\.2, .*\(352 B up, 960 B down/,
     );
   });
 

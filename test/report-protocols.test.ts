@@ -6,6 +6,7 @@ import type { ByteSplit } from '../bench/wire.ts';
 import { claimVerdicts, claimsSection } from '../scripts/report/claims-section.ts';
 import { renderMarkdown } from '../scripts/report/render.ts';
 import { protocolsSection, tlsFirstMessageText } from '../scripts/report/protocols-section.ts';
+import { NEW_TLS_CONNECTION_POLLS } from './fixtures/new-tls-connection-polls.ts';
 
 const q3 = JSON.parse(readFileSync(new URL('./fixtures/q3-results.json', import.meta.url), 'utf8')) as Results;
 
@@ -20,26 +21,7 @@ const FIRST_MESSAGE_OVER_TLS: FirstMessage = {
   newConnectionPoll: { connectedMs: 100.3, serverHasRequestMs: 150.7, answerMs: 201.4, clientAnswerMs: 201.9 },
   keepAlivePoll: { serverHasRequestMs: 50.1, answerMs: 100.9, clientAnswerMs: 101.2 },
   websocketFrame: { onTheWireMs: 50.2, clientLatencyMs: 50.6 },
-  newTlsConnectionPoll: [
-    {
-      version: '1.3',
-      handshakeRoundTrips: 1,
-      connectedMs: 100.3,
-      serverHasRequestMs: 252.9,
-      answerMs: 304,
-      clientAnswerMs: 305.4,
-      bytesBeforeRequest: { up: 240, down: 843 },
-    },
-    {
-      version: '1.2',
-      handshakeRoundTrips: 2,
-      connectedMs: 100.4,
-      serverHasRequestMs: 354.8,
-      answerMs: 405.5,
-      clientAnswerMs: 406.9,
-      bytesBeforeRequest: { up: 352, down: 960 },
-    },
-  ],
+  newTlsConnectionPoll: structuredClone(NEW_TLS_CONNECTION_POLLS),
 };
 
 function runOf(results: Results, id: string): CompletedRun {
