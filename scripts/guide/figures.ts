@@ -7,7 +7,7 @@
  */
 import { frameOverheadBytes, pollOverheadBytes } from '../report/kaazing.ts';
 import { isDriverBound } from '../report/run-bound.ts';
-import type { CompletedRun, Results, RunResult } from '../../bench/result.ts';
+import type { CompletedRun, FirstMessage, Results, RunResult } from '../../bench/result.ts';
 import type { ByteKind, Direction } from '../../bench/wire.ts';
 import type { TransportName } from '../../servers/contract.ts';
 import { browserFigures, browserHttp2Figures, browserPollBytes, browserState } from '../report/browser.ts';
@@ -473,6 +473,13 @@ function measuredBrowser(context: GuideContext): NonNullable<ReturnType<typeof b
   throw new GuideError(`${context.resultsName} has no real-browser figures${why}`);
 }
 
+/** The "from 150 ms to 50 ms" measurement of the results; an error where they have none (skipped, failed, or older results). */
+function measuredFirstMessage(context: GuideContext): FirstMessage {
+  const measured = context.results.firstMessage;
+  if (measured === undefined || !('oneWayDelayMs' in measured)) throw new GuideError(`${context.resultsName} has no first-message measurement`);
+  return measured;
+}
+
 /** A field of a record from the results: text as it is, a number as a whole count. */
 function fieldFigure(record: object, field: string, what: string): Figure {
   const value: unknown = (record as Record<string, unknown>)[field];
@@ -547,9 +554,7 @@ export const FUNCTIONS: Record<string, GuideFunction> = {
     call(args, context) {
       const version = args.choice('1.3|1.2', ['1.3', '1.2'] as const);
       const field = args.word('a field');
-      const measured = context.results.firstMessage;
-      if (measured === undefined || !('oneWayDelayMs' in measured)) throw new GuideError(`${context.resultsName} has no first-message measurement`);
-      const poll = measured.newTlsConnectionPoll?.find((candidate) => candidate.version === version);
+      const poll = measuredFirstMessage(context).newTlsConnectionPoll?.find((candidate) => candidate.version === version);
       if (poll === undefined) throw new GuideError(`${context.resultsName} has no poll on a new TLS ${version} connection`);
       const value: unknown = (poll as unknown as Record<string, unknown>)[field];
       if (typeof value !== 'number') throw new GuideError(`the TLS ${version} poll has no figure "${field}"`);
@@ -562,8 +567,7 @@ export const FUNCTIONS: Record<string, GuideFunction> = {
       'a figure of the plaintext side of "from 150 ms to 50 ms": oneWayDelayMs, or newConnectionPoll.<field>, keepAlivePoll.<field>, websocketFrame.<field> (ms)',
     call(args, context) {
       const path = args.word('a field');
-      const measured = context.results.firstMessage;
-      if (measured === undefined || !('oneWayDelayMs' in measured)) throw new GuideError(`${context.resultsName} has no first-message measurement`);
+      const measured = measuredFirstMessage(context);
       const value: unknown = path
         .split('.')
         .reduce<unknown>((record, key) => (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[key] : undefined), measured);
