@@ -229,6 +229,8 @@ export interface FirstMessage {
   websocketFrame: { onTheWireMs: number; clientLatencyMs: number };
   /** Polls on new TLS connections (a full handshake each), one entry per version; absent from results made before TLS was measured. */
   newTlsConnectionPoll?: NewTlsConnectionPoll[];
+  /** One frame pushed down an open WebSocket over TLS (wss), as websocketFrame; absent from results made before it was measured. */
+  websocketFrameOverTls?: { version: '1.3' | '1.2'; onTheWireMs: number; clientLatencyMs: number };
 }
 
 /**

@@ -41,6 +41,11 @@ describe('"from 150 ms to 50 ms" on the netns link', { skip }, () => {
       near(poll.clientAnswerMs, poll.answerMs, `TLS ${poll.version}: the answer as the client timed it`);
       assert.ok(poll.bytesBeforeRequest.up > 0 && poll.bytesBeforeRequest.down > poll.bytesBeforeRequest.up, `TLS ${poll.version}: the handshake's bytes`);
     }
+    // a frame down an open WebSocket takes one way, over TLS as in plaintext
+    near(measured.websocketFrame.onTheWireMs, d, 'a frame down an open WebSocket');
+    assert.equal(measured.websocketFrameOverTls?.version, '1.3');
+    near(measured.websocketFrameOverTls.onTheWireMs, d, 'a frame down an open WebSocket over TLS');
+    near(measured.websocketFrameOverTls.clientLatencyMs, d, 'the same, as the client timed it');
     // what the measurement made is gone: its namespaces and its certificate
     assert.deepEqual(linkNamespaces(process.pid), []);
     assert.deepEqual(liveRunCertificates(), []);

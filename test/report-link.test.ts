@@ -103,6 +103,7 @@ const results: Results = {
     newConnectionPoll: { connectedMs: 100.8, serverHasRequestMs: 152.4, answerMs: 203.3, clientAnswerMs: 204.2 },
     keepAlivePoll: { serverHasRequestMs: 50.3, answerMs: 102, clientAnswerMs: 102.5 },
     websocketFrame: { onTheWireMs: 50.3, clientLatencyMs: 50.9 },
+    websocketFrameOverTls: { version: '1.3', onTheWireMs: 50.4, clientLatencyMs: 51.2 },
     newTlsConnectionPoll: structuredClone(NEW_TLS_CONNECTION_POLLS),
   },
 };
@@ -156,6 +157,7 @@ describe('report: the netns link', () => {
       /\| poll on a new connection \| 100\.8 ms \(2d\) \| 152\.4 ms \(3d = 150 ms: as claimed\) \| 203\.3 ms \(4d = 200 ms: as claimed\) \| 204\.2 ms \|/,
     );
     assert.match(claim, /\| one frame down an open WebSocket \| open already \| - \| 50\.3 ms \(d = 50 ms: as claimed\) \| 50\.9 ms \|/);
+    assert.match(claim, /\| one frame down an open WebSocket over TLS 1\.3 \| open already \| - \| 50\.4 ms \(d = 50 ms: as claimed\) \| 51\.2 ms \|/);
     const skipped = renderMarkdown({ ...results, firstMessage: { skipped: 'it needs the netns link: not root' } });
     assert.match(section(skipped, '### "From 150 ms to 50 ms"'), /is not measured: .* it was not measured: it needs the netns link: not root\./);
   });

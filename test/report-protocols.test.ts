@@ -262,6 +262,20 @@ describe('report: HTTP/1.1, TLS and HTTP/2 side by side', () => {
     );
     assert.match(tls ?? '', /the answer was back at the client after 304\.0 ms over TLS 1\.3 and 405\.5 ms over TLS 1\.2, against 201\.4 ms/);
     assert.doesNotMatch(tls ?? '', /not measured over TLS|would have the request/);
+    // an open wss frame measured beside the polls: judged against one way
+    const [wss] = tlsFirstMessageText({
+      ...fixture,
+      firstMessage: { ...FIRST_MESSAGE_OVER_TLS, websocketFrameOverTls: { version: '1.3', onTheWireMs: 50.4, clientLatencyMs: 51.1 } },
+    });
+    assert.match(
+      wss ?? '',
+      /One frame down an open WebSocket over TLS 1\.3: 50\.4 ms on the path, 51\.1 ms by the client \(measured, the table above\), against d = 50 ms: once open, TLS adds no round trip\./,
+    );
+    const [slow] = tlsFirstMessageText({
+      ...fixture,
+      firstMessage: { ...FIRST_MESSAGE_OVER_TLS, websocketFrameOverTls: { version: '1.3', onTheWireMs: 150.4, clientLatencyMs: 151 } },
+    });
+    assert.match(slow ?? '', /against d = 50 ms: \*\*100\.4 ms more than one way\*\*\./);
     // measured over TLS, said so even where no run of the results is over TLS
     assert.match(tlsFirstMessageText({ ...q3, firstMessage: FIRST_MESSAGE_OVER_TLS })[0] ?? '', /^\*\*Over TLS\*\*: measured/);
   });

@@ -21,6 +21,8 @@ export interface ClientPlan {
   pauseMs: number;
   /** Short-poll servers over TLS, one per version (each serves only its own), and the CA (PEM) their certificate is trusted by. */
   tls?: { ca: string; servers: { version: TlsVersion; port: number }[] };
+  /** A WebSocket server over TLS (its certificate trusted by tls.ca): frames down an open wss connection. */
+  websocketTls?: { version: TlsVersion; port: number };
 }
 
 /** A poll on a new TLS connection: its local port, when TCP was connected, the handshake done, and the first byte of the answer (ms from the connect call). */
@@ -41,6 +43,8 @@ export interface ClientTimes {
   keepAlive: { port: number; answerMs: number[] };
   /** Each frame's latency: receipt less the server's send stamp. */
   websocket: { latencyMs: number[] };
+  /** The same over TLS (none without plan.websocketTls). */
+  websocketOverTls?: { version: TlsVersion; latencyMs: number[] };
 }
 
 /** Reads one HTTP response off `socket` (Content-Length bodies, or up to the end for Connection: close); resolves with when its first byte came and its body. */
@@ -175,8 +179,14 @@ async function timePlaintextPolls(plan: ClientPlan): Promise<Pick<ClientTimes, '
 }
 
 /** Frames pushed down an open WebSocket: each one's latency, receipt less the server's send stamp. */
-async function timeWebSocketFrames(plan: ClientPlan): Promise<ClientTimes['websocket']> {
-  const socket = new WebSocket(`ws://${plan.host}:${plan.websocketPort}${ROUTES.websocket}`, { perMessageDeflate: false });
+async function timeWebSocketFrames(plan: ClientPlan, over?: { version: TlsVersion; port: number; ca: string }): Promise<ClientTimes['websocket']> {
+  const socket =
+    over === undefined
+      ? new WebSocket(`ws://${plan.host}:${plan.websocketPort}${ROUTES.websocket}`, { perMessageDeflate: false })
+      : new WebSocket(`wss://${plan.host}:${over.port}${ROUTES.websocket}`, {
+          perMessageDeflate: false,
+          ...clientTlsOptions({ version: over.version, ca: over.ca }),
+        });
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
@@ -203,8 +213,19 @@ async function timeWebSocketFrames(plan: ClientPlan): Promise<ClientTimes['webso
  * another's, and the whole takes the longest of them rather than their sum.
  */
 export async function timeFirstMessages(plan: ClientPlan): Promise<ClientTimes> {
-  const [plaintext, newTlsConnection, websocket] = await Promise.all([timePlaintextPolls(plan), timeTlsPolls(plan), timeWebSocketFrames(plan)]);
-  return { ...plaintext, newTlsConnection, websocket };
+  const overTls = plan.websocketTls === undefined || plan.tls === undefined ? undefined : { ...plan.websocketTls, ca: plan.tls.ca };
+  const [plaintext, newTlsConnection, websocket, websocketOverTls] = await Promise.all([
+    timePlaintextPolls(plan),
+    timeTlsPolls(plan),
+    timeWebSocketFrames(plan),
+    overTls === undefined ? undefined : timeWebSocketFrames(plan, overTls),
+  ]);
+  return {
+    ...plaintext,
+    newTlsConnection,
+    websocket,
+    ...(overTls === undefined || websocketOverTls === undefined ? {} : { websocketOverTls: { version: overTls.version, ...websocketOverTls } }),
+  };
 }
 
 if (process.argv[1]?.endsWith('first-message-client.ts')) {

@@ -26,6 +26,8 @@ export const FIRST_MESSAGE_ONE_WAY_MS = 50;
 const WEBSOCKET_PORT = NETNS_SERVER_PORT + 1;
 /** A short-poll server over TLS per version (a server speaks only the version it is given): 8082 for TLS 1.3, 8083 for TLS 1.2. */
 const TLS_PORTS: Readonly<Record<TlsVersion, number>> = { '1.3': NETNS_SERVER_PORT + 2, '1.2': NETNS_SERVER_PORT + 3 };
+/** The WebSocket server over TLS 1.3 (frames down an open wss connection). */
+const WEBSOCKET_TLS = { version: '1.3', port: NETNS_SERVER_PORT + 4 } as const;
 const TRACE_PACKETS = 10_000;
 const SYN = 2;
 const ACK = 16;
@@ -66,6 +68,19 @@ function keepAliveTimelines(packets: TracedPacket[]): { serverHasRequestMs: numb
     if (request.deliveredUs === undefined || answer?.deliveredUs === undefined) throw new Error('the trace lacks a packet of a keep-alive poll');
     return { serverHasRequestMs: ms(request.deliveredUs - request.readUs), answerMs: ms(answer.deliveredUs - request.readUs) };
   });
+}
+
+/**
+ * The frames pushed down the one WebSocket connection to `serverPort`: the server's packets with
+ * payload after the client's last (its push request; before it come the upgrade and, over TLS,
+ * the handshake and its session tickets).
+ */
+function websocketFrames(packets: TracedPacket[], serverPort: number): TracedPacket[] {
+  const clientPort = packets.find((packet) => packet.up && packet.destinationPort === serverPort)?.sourcePort;
+  if (clientPort === undefined) return [];
+  const mine = connection(packets, clientPort);
+  const lastUpUs = Math.max(...mine.filter((packet) => packet.up && packet.payloadBytes > 0).map((packet) => packet.readUs));
+  return mine.filter((packet) => !packet.up && packet.payloadBytes > 0 && packet.readUs > lastUpUs);
 }
 
 /** Each version's polls on new TLS connections, from the trace (by the client's port) and the client's own timing. */
@@ -121,11 +136,13 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
         args: [...netnsServerArgs(link.serverAddress), '--port', String(port)],
         ...(tls === undefined ? {} : { tls }),
       });
-    // all four at once (each takes a node's start-up); every one that started is stopped after, whichever failed
+    // all at once (each takes a node's start-up); every one that started is stopped after, whichever failed
+    const files = { certPath: certificate.certPath, keyPath: certificate.keyPath };
     const started = await Promise.allSettled([
       start('short-poll', NETNS_SERVER_PORT),
       start('websocket', WEBSOCKET_PORT),
-      ...TLS_VERSIONS.map((version) => start('short-poll', TLS_PORTS[version], { certPath: certificate!.certPath, keyPath: certificate!.keyPath, version })),
+      ...TLS_VERSIONS.map((version) => start('short-poll', TLS_PORTS[version], { ...files, version })),
+      start('websocket', WEBSOCKET_TLS.port, { ...files, version: WEBSOCKET_TLS.version }),
     ]);
     for (const outcome of started) if (outcome.status === 'fulfilled') servers.push(outcome.value);
     const failed = started.find((outcome) => outcome.status === 'rejected');
@@ -138,19 +155,16 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
       samples,
       pauseMs: 4 * oneWayMs,
       tls: { ca: certificate.certPem, servers: TLS_VERSIONS.map((version) => ({ version, port: TLS_PORTS[version] })) },
+      websocketTls: WEBSOCKET_TLS,
     });
     await link.quiet(oneWayMs + 20, 5_000);
     const packets = await link.traced();
     const fresh = times.newConnection.map((poll) => newConnectionTimeline(connection(packets, poll.port)));
     const kept = keepAliveTimelines(connection(packets, times.keepAlive.port));
-    // the WebSocket's connection is the one to the WebSocket server's port; its frames down, after the upgrade's answer
-    const websocketPort = packets.find((packet) => packet.up && packet.destinationPort === WEBSOCKET_PORT)?.sourcePort;
-    const frames =
-      websocketPort === undefined
-        ? []
-        : connection(packets, websocketPort)
-            .filter((packet) => !packet.up && packet.payloadBytes > 0)
-            .slice(1);
+    const frames = websocketFrames(packets, WEBSOCKET_PORT);
+    const framesOverTls = websocketFrames(packets, WEBSOCKET_TLS.port);
+    const onTheWireMs = (some: TracedPacket[]): number =>
+      median(some.flatMap((frame) => (frame.deliveredUs === undefined ? [] : [ms(frame.deliveredUs - frame.readUs)])));
     return {
       oneWayDelayMs: oneWayMs,
       samples,
@@ -165,10 +179,16 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
         answerMs: median(kept.map((poll) => poll.answerMs)),
         clientAnswerMs: median(times.keepAlive.answerMs),
       },
-      websocketFrame: {
-        onTheWireMs: median(frames.flatMap((frame) => (frame.deliveredUs === undefined ? [] : [ms(frame.deliveredUs - frame.readUs)]))),
-        clientLatencyMs: median(times.websocket.latencyMs),
-      },
+      websocketFrame: { onTheWireMs: onTheWireMs(frames), clientLatencyMs: median(times.websocket.latencyMs) },
+      ...(times.websocketOverTls === undefined || framesOverTls.length === 0
+        ? {}
+        : {
+            websocketFrameOverTls: {
+              version: times.websocketOverTls.version,
+              onTheWireMs: onTheWireMs(framesOverTls),
+              clientLatencyMs: median(times.websocketOverTls.latencyMs),
+            },
+          }),
       newTlsConnectionPoll: newTlsConnectionPolls(packets, times.newTlsConnection, oneWayMs),
     };
   } finally {

@@ -91,7 +91,7 @@ export function firstMessageText(results: Results): string | undefined {
   const measured = results.firstMessage;
   if (measured === undefined || 'skipped' in measured || 'failed' in measured) return undefined;
   const d = measured.oneWayDelayMs;
-  const { newConnectionPoll: fresh, keepAlivePoll: kept, websocketFrame: frame } = measured;
+  const { newConnectionPoll: fresh, keepAlivePoll: kept, websocketFrame: frame, websocketFrameOverTls: wss } = measured;
   const holds = (value: number, expected: number): string =>
     Math.abs(value - expected) <= Math.max(3, expected * 0.1) ? 'as claimed' : bold('not as claimed');
   // over TLS the handshake's round trips come before the request: 2d each, expected from the version (the RFCs), counted on the trace
@@ -125,6 +125,17 @@ export function firstMessageText(results: Results): string | undefined {
       `${ms(frame.onTheWireMs)} (d = ${d} ms: ${holds(frame.onTheWireMs, d)})`,
       ms(frame.clientLatencyMs),
     ],
+    ...(wss === undefined
+      ? []
+      : [
+          [
+            `one frame down an open WebSocket over TLS ${wss.version}`,
+            'open already',
+            '-',
+            `${ms(wss.onTheWireMs)} (d = ${d} ms: ${holds(wss.onTheWireMs, d)})`,
+            ms(wss.clientLatencyMs),
+          ],
+        ]),
   ];
   const overTls =
     tlsPolls.length === 0
