@@ -564,7 +564,7 @@ export const FUNCTIONS: Record<string, GuideFunction> = {
   firstMessage: {
     usage: 'firstMessage <field>',
     description:
-      'a figure of the plaintext side of "from 150 ms to 50 ms": oneWayDelayMs, or newConnectionPoll.<field>, keepAlivePoll.<field>, websocketFrame.<field> (ms)',
+      'a figure of "from 150 ms to 50 ms": oneWayDelayMs, or newConnectionPoll.<field>, keepAlivePoll.<field>, websocketFrame.<field>, websocketFrameOverTls.<field> (ms)',
     call(args, context) {
       const path = args.word('a field');
       const measured = measuredFirstMessage(context);
