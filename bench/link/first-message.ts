@@ -29,8 +29,6 @@ const TLS_PORTS: Readonly<Record<TlsVersion, number>> = { '1.3': NETNS_SERVER_PO
 /** The WebSocket server over TLS 1.3 (frames down an open wss connection). */
 const WEBSOCKET_TLS = { version: '1.3', port: NETNS_SERVER_PORT + 4 } as const;
 const TRACE_PACKETS = 10_000;
-const SYN = 2;
-const ACK = 16;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -42,22 +40,6 @@ const ms = (us: number): number => us / 1000;
 /** Every packet of one TCP connection, by its client-side port, in the order read. */
 function connection(packets: TracedPacket[], port: number): TracedPacket[] {
   return packets.filter((packet) => (packet.up ? packet.sourcePort : packet.destinationPort) === port);
-}
-
-/** The poll on a new connection, from the client's SYN: SYN-ACK back, request delivered to the server, first answer byte back. */
-function newConnectionTimeline(packets: TracedPacket[]): { connectedMs: number; serverHasRequestMs: number; answerMs: number } {
-  const syn = packets.find((packet) => packet.up && (packet.flags & (SYN | ACK)) === SYN);
-  const synAck = packets.find((packet) => !packet.up && (packet.flags & (SYN | ACK)) === (SYN | ACK));
-  const request = packets.find((packet) => packet.up && packet.payloadBytes > 0);
-  const answer = packets.find((packet) => !packet.up && packet.payloadBytes > 0);
-  if (syn === undefined || synAck?.deliveredUs === undefined || request?.deliveredUs === undefined || answer?.deliveredUs === undefined) {
-    throw new Error('the trace lacks a packet of a poll on a new connection');
-  }
-  return {
-    connectedMs: ms(synAck.deliveredUs - syn.readUs),
-    serverHasRequestMs: ms(request.deliveredUs - syn.readUs),
-    answerMs: ms(answer.deliveredUs - syn.readUs),
-  };
 }
 
 /** Each poll on the keep-alive connection (after the registration), from the request leaving the client. */
@@ -159,7 +141,8 @@ export async function measureFirstMessage(samples = 5, oneWayMs = FIRST_MESSAGE_
     });
     await link.quiet(oneWayMs + 20, 5_000);
     const packets = await link.traced();
-    const fresh = times.newConnection.map((poll) => newConnectionTimeline(connection(packets, poll.port)));
+    // a plaintext poll is a request in the first flight: the same timeline as over TLS, with no handshake round trip
+    const fresh = times.newConnection.map((poll) => requestFlightTimeline(connection(packets, poll.port), oneWayMs));
     const kept = keepAliveTimelines(connection(packets, times.keepAlive.port));
     const frames = websocketFrames(packets, WEBSOCKET_PORT);
     const framesOverTls = websocketFrames(packets, WEBSOCKET_TLS.port);
