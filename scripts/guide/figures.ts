@@ -261,6 +261,12 @@ function seriesValue(series: { requests: readonly number[]; responses: readonly 
 }
 const PERCENTILES = ['p50', 'p90', 'p99', 'p999', 'max', 'mean'] as const;
 
+/** Bytes of the whole run one way ('up', 'down') or both, of one kind or all ('total'); a kind the results lack (tls, in older ones) is 0. */
+function runBytes(run: CompletedRun, direction: string, kind: string): number {
+  const directions: Direction[] = direction === 'both' ? ['up', 'down'] : [direction as Direction];
+  return directions.reduce((sum, each) => sum + (run.bytes[each][kind as ByteKind | 'total'] ?? 0), 0);
+}
+
 function receivedAny(run: CompletedRun): void {
   if (run.messages.received === 0) throw new GuideError(`run "${run.id}" received no messages`);
 }
@@ -298,8 +304,7 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
     params: [{ label: 'up|down|both', choices: ['up', 'down', 'both'] }, KIND],
     description: 'bytes of the whole run (all clients, warm-up included), one direction or both, of one kind (total if none is named)',
     compute(run, [direction, kind]) {
-      const directions: Direction[] = direction === 'both' ? ['up', 'down'] : [direction as Direction];
-      return { value: directions.reduce((sum, each) => sum + (run.bytes[each][kind as ByteKind | 'total'] ?? 0), 0), format: { decimals: 0 } };
+      return { value: runBytes(run, direction!, kind!), format: { decimals: 0 } };
     },
   },
   overhead: {
@@ -355,9 +360,7 @@ export const RUN_FIGURES: Record<string, RunFigure> = {
     description: 'bytes of the whole run per poll, one direction or both, of one kind (total if none is named): bytes / polls',
     compute(run, [direction, kind]) {
       if (run.polls.total === 0) throw new GuideError(`run "${run.id}" made no polls`);
-      const directions: Direction[] = direction === 'both' ? ['up', 'down'] : [direction as Direction];
-      const bytes = directions.reduce((sum, each) => sum + (run.bytes[each][kind as ByteKind | 'total'] ?? 0), 0);
-      return { value: bytes / run.polls.total, format: { decimals: 1 } };
+      return { value: runBytes(run, direction!, kind!) / run.polls.total, format: { decimals: 1 } };
     },
   },
   pollOverheadBytes: {
