@@ -19,7 +19,7 @@ const CACHE = fileURLToPath(new URL('../node_modules/.cache/wirecost/', import.m
 const built = new Map<string, { file: string } | { failed: string }>();
 
 /** The bundle of the TypeScript entry `source` (an absolute path), built on the first call; undefined where it could not be built. */
-export function bundledEntry(source: string): string | undefined {
+function bundledEntry(source: string): string | undefined {
   let outcome = built.get(source);
   if (outcome === undefined) {
     outcome = build(source);
